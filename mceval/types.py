@@ -1,0 +1,69 @@
+"""Result and configuration types of MicroCoder-Evaluator, shared by every caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Literal
+
+Comparison = Literal["microcoder", "lcb"]
+
+
+class Verdict(str, Enum):
+    """Online-judge verdicts. The order of a sample's tests decides which one it gets (first failure)."""
+
+    AC = "AC"  # accepted
+    WA = "WA"  # wrong answer
+    TLE = "TLE"  # time limit exceeded (CPU or wall)
+    MLE = "MLE"  # memory limit exceeded
+    RE = "RE"  # runtime error (exception, non-zero exit, killed by a signal)
+    OLE = "OLE"  # output limit exceeded
+    CE = "CE"  # does not compile (SyntaxError) or lacks the required entry point
+    NO_CODE = "NO_CODE"  # nothing to run: no code block in the model output
+
+
+@dataclass
+class TestResult:
+    """What happened on one test; `message` is a short, truncated reason, never expected output."""
+
+    index: int
+    verdict: Verdict
+    time_s: float = 0.0
+    message: str = ""
+
+
+@dataclass
+class SampleResult:
+    """The verdict for one (problem, code) pair: AC only if every test ran and passed."""
+
+    question_id: str
+    sample_index: int
+    verdict: Verdict
+    tests: list[TestResult] = field(default_factory=list)
+    num_tests: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict is Verdict.AC
+
+    @property
+    def num_passed(self) -> int:
+        return sum(t.verdict is Verdict.AC for t in self.tests)
+
+    @property
+    def pass_fraction(self) -> float:
+        return self.num_passed / self.num_tests if self.num_tests else 0.0
+
+
+@dataclass(frozen=True)
+class GradeConfig:
+    """How to grade. `timeout_s=None` takes the problem's own time limit, else 6 s per test."""
+
+    timeout_s: float | None = None
+    memory_mb: int = 1024
+    workers: int | None = None  # None: one per CPU core
+    comparison: Comparison = "microcoder"
+    early_exit: bool = True  # stop a sample at its first failing test
+    max_output_bytes: int = 64 * 1024 * 1024
+    max_processes: int = 64
+    default_timeout_s: float = 6.0

@@ -40,26 +40,271 @@ def _run(fn, *args, **kwargs):
 
 
 # ---------------------------------------------------------------- eval (mceval) --- BEGIN eval
+from pathlib import Path  # noqa: E402  (typer resolves the annotations below from module globals)
+from typing import Optional  # noqa: E402
+
+
 @app.command("eval")
-def eval_command() -> None:
-    """Grade generations, or evaluate a checkpoint on LiveCodeBench (not built yet)."""
-    _fail("`microcoder eval` is not built yet", code=3)
+def eval_command(
+    problems: Optional[Path] = typer.Option(None, "--problems", help="LiveCodeBench-format problems (.jsonl, .json or .parquet)."),
+    generations: Optional[Path] = typer.Option(
+        None, "--generations", help="JSON list of {question_id, code_list | output_list} (LiveCodeBench format)."
+    ),
+    output: Path = typer.Option(..., "--output", help="Directory for samples.jsonl and summary.json."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="Per-test CPU-time limit in seconds (default: the problem's, else 6)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Parallel sandboxes (default: one per CPU core)."),
+    comparison: str = typer.Option("microcoder", "--comparison", help="Output comparison: microcoder | lcb (with --bench also both: report the two side by side)."),
+    extract: str = typer.Option("robust", "--extract", help="Code extraction for output_list: robust | lcb."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    # --bench: generate + grade + report on LiveCodeBench (mceval.bench.run_benchmark)
+    bench: Optional[str] = typer.Option(None, "--bench", help="Benchmark: lcb-v6 (the 175-problem v6 slice), lcb-v1..lcb-v5, or lcb (use --release-version)."),
+    dataset_path: Optional[Path] = typer.Option(None, "--dataset-path", help="Local folder with test.jsonl … test6.jsonl as on the Hub (default: HF cache / download)."),
+    release_version: Optional[str] = typer.Option(None, "--release-version", help="LiveCodeBench version tag: release_v1..release_v6, release_latest, v1..v6, vX_vY."),
+    start_date: Optional[str] = typer.Option(None, "--start-date", help="Keep problems with contest_date >= YYYY-MM-DD."),
+    end_date: Optional[str] = typer.Option(None, "--end-date", help="Keep problems with contest_date <= YYYY-MM-DD."),
+    platform: Optional[str] = typer.Option(None, "--platform", help="Keep platform(s): atcoder, leetcode, codeforces (comma-separated)."),
+    difficulty: Optional[str] = typer.Option(None, "--difficulty", help="Keep difficulty(ies): easy, medium, hard (comma-separated)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Model: HF id or local dir (hf/vllm), served model name (openai), or tiny-random."),
+    backend: str = typer.Option("hf", "--backend", help="Generation backend: hf (transformers, CPU ok) | openai (--base-url) | vllm (GPUs)."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (--backend openai)."),
+    tensor_parallel_size: int = typer.Option(1, "--tensor-parallel-size", help="GPUs per model (--backend vllm)."),
+    n: int = typer.Option(10, "-n", "--n", help="Samples per problem (LiveCodeBench default 10)."),
+    temperature: float = typer.Option(0.2, "--temperature", help="Sampling temperature (0 = greedy)."),
+    top_p: float = typer.Option(0.95, "--top-p", help="Nucleus sampling top_p."),
+    max_tokens: int = typer.Option(4096, "--max-tokens", help="Max new tokens per response (the paper: 4096 and 8192)."),
+    seed: int = typer.Option(0, "--seed", help="Sampling seed (per-prompt seeds derive from it)."),
+    concurrency: int = typer.Option(8, "--concurrency", help="Requests in flight (--backend openai)."),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help="Model dtype for hf/vllm (e.g. bfloat16)."),
+    max_model_len: Optional[int] = typer.Option(None, "--max-model-len", help="Context length (--backend vllm)."),
+) -> None:
+    """Grade generations for LiveCodeBench-format problems (exit 0 whatever the verdicts), or with
+    --bench evaluate a model on LiveCodeBench end to end (generate, grade, report)."""
+    from mceval.evaluate import evaluate_files
+
+    if bench is not None:
+        if problems is not None:
+            _fail("--problems is for grading a problems file; with --bench the problems come from LiveCodeBench")
+        from mceval import SandboxUnavailableError
+        from mceval.bench.backends.openai_compat import ServerError
+        from mceval.bench.run import BenchConfig, run_benchmark
+        from mceval.bench.types import SamplingConfig
+
+        try:
+            config = _run(
+                BenchConfig, output_dir=str(output), bench=bench,
+                dataset_path=str(dataset_path) if dataset_path else None, release_version=release_version,
+                start_date=start_date, end_date=end_date, platform=platform, difficulty=difficulty,
+                model=model, backend=backend, base_url=base_url, tensor_parallel_size=tensor_parallel_size,
+                concurrency=concurrency, dtype=dtype, max_model_len=max_model_len,
+                sampling=_run(SamplingConfig, n=n, temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed),
+                generations=str(generations) if generations else None, extract=extract, comparison=comparison,
+                timeout_s=timeout, workers=workers, progress=not quiet,
+            )
+            summary = _run(run_benchmark, config)
+        except (SandboxUnavailableError, ServerError, ImportError) as exc:
+            _fail(str(exc))
+        typer.echo(f"pass@1 {summary['pass@1']:.4f} on {summary['num_problems']} problems -> {output / 'summary.json'}")
+        return
+    if problems is None or generations is None:
+        _fail("grading needs --problems FILE and --generations FILE")
+    from mceval import SandboxUnavailableError
+
+    try:
+        summary = _run(
+            evaluate_files, problems, generations, output,
+            timeout_s=timeout, workers=workers, comparison=comparison, extract=extract, progress=not quiet,
+        )
+    except SandboxUnavailableError as exc:
+        _fail(str(exc))
+    typer.echo(
+        f"pass@1 {summary.pass_at_1:.4f} on {summary.num_problems} problems, {summary.num_samples} samples "
+        f"-> {output / 'summary.json'}"
+    )
 # ---------------------------------------------------------------- END eval
 
 
 # ---------------------------------------------------------------- build-dataset (mcdata) --- BEGIN build-dataset
-@app.command("build-dataset")
-def build_dataset_command() -> None:
-    """Build MicroCoder-Dataset into Parquet shards with a dataset card (not built yet)."""
-    _fail("`microcoder build-dataset` is not built yet", code=3)
+from pathlib import Path  # noqa: E402  (typer resolves the annotations below from module globals)
+
+build_dataset_app = typer.Typer(
+    help="Build MicroCoder-Dataset (collect, clean, dedup, decontaminate, verify, difficulty-filter) into Parquet "
+    "with a dataset card; with no options, builds a small dataset offline from the shipped samples.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+app.add_typer(build_dataset_app, name="build-dataset")
+
+
+@build_dataset_app.callback()
+def build_dataset_command(
+    ctx: typer.Context,
+    source: list[str] = typer.Option(
+        [], "--source", "-s", metavar="FORMAT=PATH_OR_HUB_ID",
+        help="Input (repeatable). FORMAT: taco, apps, codecontests, deepcoder, lcb, leetcodedataset, codeforces, "
+        "microcoder. A local file/folder (jsonl, json, parquet, .gz) or a Hub id owner/name[:config][@split]. "
+        "None: the shipped samples.",
+    ),
+    output: Path = typer.Option(Path("out/dataset"), "--output", "-o", help="Dataset folder to write."),
+    decontaminate_against: str = typer.Option(
+        None, "--decontaminate-against", metavar="LCB_DIR_OR_HUB_ID",
+        help="LiveCodeBench rows whose statements training problems must not copy (n-gram rule).",
+    ),
+    eval_window: str = typer.Option("2024-08-01:", help="Evaluation window START[:END]; problems dated inside are dropped ('none': off)."),
+    ngram: int = typer.Option(10, help="Words per n-gram for LiveCodeBench text matching."),
+    min_coverage: float = typer.Option(0.25, help="Share of an LCB statement's n-grams that marks a copy (0: any shared n-gram)."),
+    max_tests: int = typer.Option(30, help="Cap on tests per problem (public + largest kept; 0: no cap)."),
+    near_dup_threshold: float = typer.Option(0.8, help="MinHash Jaccard threshold for near duplicates."),
+    workers: int = typer.Option(1, help="Processes for MinHash signatures."),
+    limit: int = typer.Option(None, help="Read at most this many rows per source (quick trials)."),
+    verify: bool = typer.Option(True, "--verify/--no-verify", help="Run reference solutions against the tests."),
+    min_tests: int = typer.Option(5, help="Drop problems with fewer tests (after verification)."),
+    verify_workers: int = typer.Option(None, help="Grader processes for verification and pass rates (default: CPU count)."),
+    no_reference: str = typer.Option("keep", help="Problems without reference solutions: keep (marked unverified) or drop."),
+    difficulty: str = typer.Option("none", help="Difficulty filter: none, pass-rate (empirical) or predict (predict-calibrate-select)."),
+    rollouts: str = typer.Option(None, help="Generations file (LCB format) to measure pass rates instead of sampling a model."),
+    k: int = typer.Option(8, "-k", help="Solutions per problem for pass rates."),
+    pass_rate_band: str = typer.Option("[0,1)", help="Pass rates to keep, interval notation, e.g. '(0,1)' or '(0.1,0.9)'."),
+    backend: str = typer.Option("hf", help="Generation backend for sampling: hf, openai or vllm."),
+    model: str = typer.Option(None, help="Model name/path to sample from (hf: 'tiny-random' for a test model)."),
+    base_url: str = typer.Option(None, help="OpenAI-compatible server URL for the openai backend."),
+    judge_backend: str = typer.Option(None, help="Backend of the difficulty judge (predict; default: --backend)."),
+    judge_model: str = typer.Option(None, help="Judge model (predict; default: --model)."),
+    judge_base_url: str = typer.Option(None, help="Judge server URL (predict; default: --base-url)."),
+    target_mix: str = typer.Option(None, help="Target difficulty mix for predict, e.g. easy=0.2,medium=0.4,hard=0.4."),
+    calibration_size: int = typer.Option(200, help="Problems whose pass rates calibrate the predicted difficulty."),
+    push_to_hub: str = typer.Option(None, "--push-to-hub", metavar="REPO_ID", help="Upload the finished folder in one commit."),
+    private: bool = typer.Option(False, help="Create the Hub repo as private."),
+    strict: bool = typer.Option(False, help="Stop at the first bad row or rejected problem instead of recording it."),
+    resume: bool = typer.Option(True, "--resume/--no-resume", help="Reuse finished phases of an interrupted build in OUTPUT/.build."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
+) -> None:
+    """Build MicroCoder-Dataset into Parquet shards with a dataset card and a build report."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from mcdata.command import BuildOptions, run_build
+
+    options = BuildOptions(
+        sources=source, output=output, decontaminate_against=decontaminate_against, eval_window=eval_window,
+        ngram=ngram, min_coverage=min_coverage, max_tests=max_tests, near_dup_threshold=near_dup_threshold,
+        workers=workers, limit=limit, verify=verify, min_tests=min_tests, verify_workers=verify_workers,
+        no_reference=no_reference, difficulty=difficulty, rollouts=rollouts, k=k, pass_rate_band=pass_rate_band,
+        backend=backend, model=model, base_url=base_url, judge_backend=judge_backend, judge_model=judge_model,
+        judge_base_url=judge_base_url, target_mix=target_mix, calibration_size=calibration_size,
+        push_to_hub=push_to_hub, private=private, strict=strict, resume=resume, progress=progress,
+    )
+    _run(run_build, options)
+
+
+@build_dataset_app.command("push")
+def build_dataset_push_command(
+    folder: Path = typer.Argument(..., help="A folder written by `microcoder build-dataset`."),
+    repo_id: str = typer.Argument(..., help="Hub dataset repo, owner/name (created if missing)."),
+    private: bool = typer.Option(False, help="Create the repo as private."),
+) -> None:
+    """Upload a built dataset folder to the Hugging Face Hub in one commit (token: HF_TOKEN or `hf auth login`)."""
+    from mcdata.command import run_push
+
+    _run(run_push, folder, repo_id, private=private)
+
+
 # ---------------------------------------------------------------- END build-dataset
 
 
 # ---------------------------------------------------------------- train (mctrain) --- BEGIN train
-@app.command("train")
-def train_command() -> None:
-    """Train with MicroCoder-GRPO on TRL (not built yet)."""
-    _fail("`microcoder train` is not built yet", code=3)
+from pathlib import Path  # noqa: E402  (typer resolves the annotations below from module globals)
+from typing import Optional  # noqa: E402
+
+train_app = typer.Typer(
+    help="Train with MicroCoder-GRPO on TRL; `calibrate-temperature` and `plot` are its helpers.",
+    pretty_exceptions_enable=False,
+)
+app.add_typer(train_app, name="train")
+
+
+@train_app.callback(invoke_without_command=True)
+def train_command(
+    ctx: typer.Context,
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML recipe (recipes/*.yaml); default: the paper's setting."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", help="`build-dataset` output directory or Hub dataset id."),
+    model: Optional[str] = typer.Option(None, "--model", help="Hub id, local dir, or `tiny-random` (offline)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="RUN_DIR (checkpoints, metrics.jsonl)."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after N optimizer steps."),
+    truncation_masking: Optional[str] = typer.Option(None, "--truncation-masking", help="none | mask_all | conditional."),
+    ctm_rho: Optional[float] = typer.Option(None, "--ctm-rho", help="ρ, masking probability (paper: 0.1)."),
+    temperature: Optional[float] = typer.Option(None, "--temperature", help="Constant training temperature."),
+    temperature_schedule: Optional[str] = typer.Option(None, "--temperature-schedule", help="Staged, e.g. '0.6@0,1.2@50'."),
+    num_generations: Optional[int] = typer.Option(None, "--num-generations", help="G, responses per prompt."),
+    max_completion_length: Optional[int] = typer.Option(None, "--max-completion-length", help="L_max in tokens."),
+    learning_rate: Optional[float] = typer.Option(None, "--learning-rate", help="AdamW learning rate."),
+    report_to: Optional[str] = typer.Option(None, "--report-to", help="tensorboard | wandb | none."),
+    seed: Optional[int] = typer.Option(None, "--seed"),
+    overrides: list[str] = typer.Option([], "--set", "-s", help="Any config field: --set KEY=VALUE (repeatable)."),
+    resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue from RUN_DIR's newest checkpoint."),
+    log_mask_decisions: bool = typer.Option(False, "--log-mask-decisions", help="Write RUN_DIR/mask_decisions.jsonl."),
+) -> None:
+    """Train a policy with MicroCoder-GRPO (conditional truncation masking, staged temperature, no-KL clip-high)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from mctrain.train import train_main
+
+    values = {
+        "dataset": dataset, "model_name_or_path": model, "output_dir": str(output) if output else None,
+        "max_steps": max_steps, "truncation_masking": truncation_masking, "ctm_rho": ctm_rho,
+        "temperature": temperature, "temperature_schedule": temperature_schedule, "num_generations": num_generations,
+        "max_completion_length": max_completion_length, "learning_rate": learning_rate, "report_to": report_to,
+        "seed": seed,
+    }
+    result = _run(train_main, config, values, overrides, resume=resume, log_mask_decisions=log_mask_decisions)
+    typer.echo(f"trained {result.global_step} steps; metrics: {result.metrics_path}")
+
+
+@train_app.command("calibrate-temperature")
+def calibrate_temperature_command(
+    dataset: str = typer.Option(..., "--dataset", help="`build-dataset` output directory or Hub dataset id."),
+    model: str = typer.Option("tiny-random", "--model", help="Hub id, local dir, or `tiny-random`."),
+    output: Path = typer.Option(Path("runs/calibration"), "--output", "-o", help="Where the JSON and PNG go."),
+    split: str = typer.Option("train", "--split"),
+    temperatures: str = typer.Option("0.6,0.8,1.0,1.2,1.4,1.6,1.8", "--temperatures", help="Comma-separated candidates."),
+    target: float = typer.Option(0.7, "--target", help="Diversity the picked temperature must reach."),
+    num_prompts: int = typer.Option(16, "--num-prompts"),
+    num_generations: int = typer.Option(8, "--num-generations"),
+    max_tokens: int = typer.Option(4096, "--max-tokens"),
+    metric: str = typer.Option("distinct_ngram", "--metric", help="distinct_ngram | edit_distance."),
+    backend: str = typer.Option("hf", "--backend", help="hf | vllm | openai."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="openai backend: server URL."),
+    tensor_parallel_size: Optional[int] = typer.Option(None, "--tensor-parallel-size", help="vllm backend."),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Sweep sampling temperatures and pick the lowest whose response diversity reaches the target."""
+    from mctrain.calibrate import CalibrationConfig, calibrate_temperature
+
+    options = {k: v for k, v in {"base_url": base_url, "tensor_parallel_size": tensor_parallel_size}.items() if v is not None}
+    try:
+        temps = tuple(float(t) for t in temperatures.split(","))
+    except ValueError:
+        _fail(f"--temperatures must be comma-separated numbers, got {temperatures!r}")
+    cfg = _run(
+        CalibrationConfig, model=model, dataset=dataset, dataset_split=split, output_dir=str(output),
+        temperatures=temps, target=target, num_prompts=num_prompts, num_generations=num_generations,
+        max_tokens=max_tokens, metric=metric, backend=backend, backend_options=options, seed=seed,
+    )
+    result = _run(calibrate_temperature, cfg)
+    typer.echo(f"selected temperature: {result.selected_temperature}")
+
+
+@train_app.command("plot")
+def plot_command(
+    run_dirs: list[Path] = typer.Argument(..., help="One RUN_DIR, or several to overlay."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="PNG path (default RUN_DIR/training_curves.png)."),
+) -> None:
+    """Draw the paper's training curves (accuracy, response length, diversity, ...) from metrics.jsonl."""
+    from mctrain.plot import plot_run, plot_runs
+
+    if len(run_dirs) == 1:
+        path = _run(plot_run, run_dirs[0], output)
+    else:
+        path = _run(plot_runs, run_dirs, output or run_dirs[0] / "comparison.png")
+    typer.echo(str(path))
 # ---------------------------------------------------------------- END train
 
 

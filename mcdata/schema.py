@@ -28,6 +28,8 @@ class TestCase:
     """One test. Stdin tests hold raw text; functional tests hold one JSON value per input line
     (the positional arguments) and one JSON value as output, as in LiveCodeBench."""
 
+    __test__ = False  # not a pytest test class, despite the name
+
     input: str
     output: str
     testtype: TestType = "stdin"

@@ -1,0 +1,8 @@
+"""Collection adapters: one module per source format, registered by name in `ADAPTERS`."""
+
+from mcdata.adapters import apps, codecontests, codeforces, deepcoder, lcb, leetcodedataset, microcoder  # noqa: F401
+from mcdata.adapters.base import ADAPTERS, Adapter, RowError, get_adapter
+
+FORMATS: tuple[str, ...] = tuple(sorted(ADAPTERS))
+
+__all__ = ["ADAPTERS", "Adapter", "FORMATS", "RowError", "get_adapter"]

@@ -1,0 +1,280 @@
+"""Empirical difficulty: how often a model solves each problem, and a filter on that pass rate.
+
+Why: RL learns nothing from a problem the policy always solves (every reward in the group is 1) and
+little from one it never solves; Skywork-OR1, POLARIS and open-r1 keep problems inside a pass-rate
+band measured with k samples of the target model. The k solutions come from a model through the
+evaluator's generation backends (LiveCodeBench prompt, robust code extraction) or from a rollouts
+file in LiveCodeBench's generations format, and are graded in the sandbox by `mceval.Grader`.
+
+Stats written per problem: ``pass_rate`` (solved / k), ``pass_rate_solved``, ``pass_rate_k`` and
+``pass_rate_source`` (the model id or the rollouts file name).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Literal, Sequence
+
+from mcdata.difficulty.common import ModelConfig, batched, shared_backend, stage_progress
+from mcdata.report import BuildReport
+from mcdata.schema import Problem
+
+STAGE = "pass_rate"
+
+_BAND_RE = re.compile(r"^\s*([\[(])\s*([0-9.]+)\s*,\s*([0-9.]+)\s*([\])])\s*$")
+
+
+@dataclass(frozen=True)
+class PassRateBand:
+    """An interval of pass rates, written in interval notation: "[0,1)" keeps everything not solved k/k
+    (the default), "(0,1)" also drops never-solved problems, "(0.1,0.9)" is open-r1's filter."""
+
+    low: float = 0.0
+    high: float = 1.0
+    low_closed: bool = True
+    high_closed: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.low <= self.high <= 1.0:
+            raise ValueError(f"pass-rate band needs 0 <= low <= high <= 1, got {self}")
+
+    @classmethod
+    def parse(cls, text: str) -> "PassRateBand":
+        match = _BAND_RE.match(text)
+        if not match:
+            raise ValueError(f"pass-rate band {text!r} is not an interval like '[0,1)' or '(0.1,0.9)'")
+        left, low, high, right = match.groups()
+        return cls(float(low), float(high), left == "[", right == "]")
+
+    def __contains__(self, rate: float) -> bool:
+        above = rate >= self.low if self.low_closed else rate > self.low
+        below = rate <= self.high if self.high_closed else rate < self.high
+        return above and below
+
+    def __str__(self) -> str:
+        return f"{'[' if self.low_closed else '('}{self.low:g},{self.high:g}{']' if self.high_closed else ')'}"
+
+
+@dataclass(frozen=True)
+class PassRateConfig:
+    """How to measure pass rates and which to keep.
+
+    Args:
+        k: Solutions per problem (sampled, or the first k of a rollouts file).
+        band: Pass rates to keep, interval notation (see `PassRateBand`); default "[0,1)" drops k/k-solved.
+        rollouts: A LiveCodeBench generations file ([{question_id, code_list | output_list}], JSON or JSONL)
+            to grade instead of sampling a model; `question_id` must equal the problem id.
+        model: The model to sample from when no rollouts file is given.
+        missing: For a rollouts file, what to do with problems it has no solutions for ("drop" records a
+            rejection, "keep" passes them through with ``pass_rate_status="missing"``).
+        extract: Code extraction for raw model outputs ("robust" or LiveCodeBench's "lcb").
+        timeout_s, memory_mb, workers, comparison: Grading settings (`mceval.GradeConfig`).
+        batch_size: Problems generated and graded together; the next batch generates while one grades.
+        progress: Show a Rich progress bar.
+    """
+
+    k: int = 8
+    band: str = "[0,1)"
+    rollouts: str | None = None
+    model: ModelConfig = field(default_factory=ModelConfig)
+    missing: Literal["keep", "drop"] = "drop"
+    extract: Literal["robust", "lcb"] = "robust"
+    timeout_s: float | None = None
+    memory_mb: int = 1024
+    workers: int | None = None
+    comparison: Literal["microcoder", "lcb"] = "microcoder"
+    batch_size: int = 32
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        if self.k < 1:
+            raise ValueError(f"k must be >= 1, got {self.k}")
+        PassRateBand.parse(self.band)
+        if self.missing not in ("keep", "drop"):
+            raise ValueError(f"missing must be 'keep' or 'drop', got {self.missing!r}")
+
+    def grade_config(self):
+        from mceval import GradeConfig
+
+        return GradeConfig(
+            timeout_s=self.timeout_s, memory_mb=self.memory_mb, workers=self.workers, comparison=self.comparison
+        )
+
+
+# ----------------------------------------------------------------------------------------- rollouts
+def load_rollouts(path: str | Path, *, extract: Literal["robust", "lcb"] = "robust") -> dict[str, list[str | None]]:
+    """Read a generations file into {question_id: [code or None, ...]}.
+
+    Accepts LiveCodeBench's format (a JSON array, e.g. ``*_eval_all.json``) or JSON Lines with the same
+    objects. ``code_list`` is used as is; without it, code is extracted from ``output_list``. Rows for the
+    same question are concatenated. Raises ValueError naming the file and row for a malformed row.
+    """
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    try:
+        rows = json.loads(text)
+        rows = rows if isinstance(rows, list) else [rows]
+    except json.JSONDecodeError:
+        rows = []
+        for line_no, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}: line {line_no} is neither a JSON array nor JSON Lines: {exc}") from exc
+    from mceval.extract import extract_code
+
+    rollouts: dict[str, list[str | None]] = {}
+    for index, row in enumerate(rows):
+        where = f"{path}: row {index}"
+        if not isinstance(row, dict) or "question_id" not in row:
+            raise ValueError(f"{where}: field 'question_id' missing (expected {{question_id, code_list|output_list}})")
+        if isinstance(row.get("code_list"), list):
+            codes = [c if isinstance(c, str) and c.strip() else None for c in row["code_list"]]
+        elif isinstance(row.get("output_list"), list):
+            codes = [extract_code(o, extract) if isinstance(o, str) else None for o in row["output_list"]]
+        else:
+            raise ValueError(f"{where}: needs a list field 'code_list' or 'output_list'")
+        rollouts.setdefault(str(row["question_id"]), []).extend(codes)
+    return rollouts
+
+
+@lru_cache(maxsize=2)
+def _cached_rollouts(path: str, mtime_ns: int, size: int, extract: str) -> dict[str, list[str | None]]:
+    """The pipeline runs the stage once per chunk; parse a (possibly large) rollouts file only once."""
+    return load_rollouts(path, extract=extract)  # type: ignore[arg-type]
+
+
+class RolloutSource:
+    """Where the k solutions of a batch of problems come from; `None` for a problem means "none available"."""
+
+    name: str
+
+    def solutions(self, problems: Sequence[Problem], k: int) -> list[list[str | None] | None]:
+        raise NotImplementedError
+
+
+class FileRollouts(RolloutSource):
+    """Solutions read from a generations file (the first k per problem)."""
+
+    def __init__(self, path: str | Path, extract: Literal["robust", "lcb"] = "robust") -> None:
+        path = Path(path)
+        self.name = path.name
+        stat = path.stat()  # the cache key: a rewritten file is read again
+        self.rollouts = _cached_rollouts(str(path.resolve()), stat.st_mtime_ns, stat.st_size, extract)
+
+    def solutions(self, problems: Sequence[Problem], k: int) -> list[list[str | None] | None]:
+        return [self.rollouts[p.problem_id][:k] if self.rollouts.get(p.problem_id) else None for p in problems]
+
+
+class ModelRollouts(RolloutSource):
+    """Solutions sampled from a model with the LiveCodeBench prompt, code extracted from each completion.
+    The model is loaded once per process (`shared_backend`), however many chunks the pipeline sends."""
+
+    def __init__(self, model: ModelConfig, extract: Literal["robust", "lcb"] = "robust") -> None:
+        self.model = model
+        self.extract = extract
+        self.backend = shared_backend(model)
+        self.name = getattr(self.backend, "model_id", "") or str(model.model)
+
+    def solutions(self, problems: Sequence[Problem], k: int) -> list[list[str | None] | None]:
+        from mceval.extract import extract_code
+        from mceval.prompts import build_chat_messages
+
+        prompts = [build_chat_messages(p) for p in problems]
+        completions = self.backend.generate(prompts, self.model.sampling(k))
+        return [[extract_code(c.text, self.extract) for c in group] for group in completions]
+
+
+def make_rollout_source(cfg: PassRateConfig) -> RolloutSource:
+    if cfg.rollouts:
+        return FileRollouts(cfg.rollouts, cfg.extract)
+    return ModelRollouts(cfg.model, cfg.extract)
+
+
+# ------------------------------------------------------------------------------------------ grading
+@dataclass(frozen=True)
+class PassRate:
+    solved: int
+    k: int
+
+    @property
+    def rate(self) -> float:
+        return self.solved / self.k if self.k else 0.0
+
+    def stats(self, source: str) -> dict[str, Any]:
+        return {"pass_rate": round(self.rate, 6), "pass_rate_solved": self.solved, "pass_rate_k": self.k,
+                "pass_rate_source": source}
+
+
+def measure_pass_rates(
+    problems: Iterable[Problem], source: RolloutSource, grader: Any, k: int, batch_size: int = 32
+) -> Iterator[tuple[Problem, PassRate | None]]:
+    """(problem, pass rate) in input order; None where the source has no solutions for the problem.
+
+    The next batch is generated while the grader pool works on the previous one (`Grader.submit`).
+    """
+    pending = None
+    for batch in batched(problems, batch_size):
+        solutions = source.solutions(batch, k)
+        items = [(p, code) for p, codes in zip(batch, solutions) for code in codes or ()]
+        future = grader.submit(items) if items else _done([])
+        if pending is not None:
+            yield from _collect(*pending)
+        pending = (batch, solutions, future)
+    if pending is not None:
+        yield from _collect(*pending)
+
+
+def _done(value: Any) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future
+
+
+def _collect(batch, solutions, future) -> Iterator[tuple[Problem, PassRate | None]]:
+    results = future.result()
+    start = 0
+    for problem, codes in zip(batch, solutions):
+        if not codes:
+            yield problem, None
+            continue
+        chunk = results[start : start + len(codes)]
+        start += len(codes)
+        yield problem, PassRate(solved=sum(r.passed for r in chunk), k=len(codes))
+
+
+# -------------------------------------------------------------------------------------------- stage
+def pass_rate_filter(problems: Iterable[Problem], cfg: PassRateConfig, report: BuildReport) -> Iterator[Problem]:
+    """The empirical difficulty stage: keep problems whose pass rate over k solutions lies in ``cfg.band``.
+
+    Every measured problem gets the ``pass_rate*`` stats; removed ones are recorded in ``report``
+    (stage "pass_rate") with their pass rate as detail.
+    """
+    from mceval import Grader
+
+    band = PassRateBand.parse(cfg.band)
+    source = make_rollout_source(cfg)
+    report.note(STAGE, band=str(band), k=cfg.k, source=source.name)
+    with Grader(cfg.grade_config()) as grader, stage_progress(cfg.progress, "pass-rate filter") as advance:
+        for problem, measured in measure_pass_rates(problems, source, grader, cfg.k, cfg.batch_size):
+            advance(1)
+            if measured is None:
+                if cfg.missing == "drop":
+                    report.reject_problem(STAGE, problem, f"no solutions for this problem in {source.name}")
+                    continue
+                yield problem.with_(stats={**problem.stats, "pass_rate_status": "missing"})
+                continue
+            stats = measured.stats(source.name)
+            if measured.rate not in band:
+                report.reject_problem(
+                    STAGE, problem, f"pass rate {measured.solved}/{measured.k} outside band {band}", detail=stats
+                )
+                continue
+            yield problem.with_(stats={**problem.stats, **stats})

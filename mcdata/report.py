@@ -1,0 +1,194 @@
+"""What a dataset build did: per-stage/per-source counts and every rejection with its reason.
+
+Every pipeline stage has the signature ``stage(problems: Iterable[Problem], cfg, report) -> Iterator[Problem]``.
+A stage that drops a problem (or a row it could not read) calls ``report.reject(...)``; it never drops
+silently. In strict mode ``reject`` raises ``RejectionError`` instead, naming file/row/field, so a bad
+input stops the build at the first problem. The pipeline wraps each stage with ``report.track`` to count
+problems in and out, so stages do not count themselves. ``build_report.json`` is ``report.to_dict()``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass
+from dataclasses import field as dc_field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from mcdata.schema import Problem, SchemaError
+
+
+class RejectionError(SchemaError):
+    """Raised by ``BuildReport.reject`` in strict mode; the message names stage, source, row and field."""
+
+    def __init__(self, rejection: "Rejection") -> None:
+        self.rejection = rejection
+        super().__init__(rejection.describe())
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One problem (or unreadable input row) removed from the build, and why.
+
+    `row` locates it in its input: a row number for collection errors (0-based, in file order),
+    else the problem id. `field` names the offending field when there is one (e.g. "input_output").
+    `detail` carries machine-readable extras (e.g. the duplicate's id, the matched n-gram).
+    """
+
+    stage: str
+    source: str
+    row: int | str | None
+    reason: str
+    field: str | None = None
+    problem_id: str | None = None
+    detail: dict[str, Any] = dc_field(default_factory=dict)
+    location: str | None = None  # input file or Hub id, for collection errors
+    kind: str | None = None  # short stable category for the summary, e.g. "near-duplicate"
+
+    def describe(self) -> str:
+        where = f"{self.source} ({self.location})" if self.location else f"{self.source}"
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.field:
+            where += f", field {self.field!r}"
+        return f"[{self.stage}] {where}: {self.reason}"
+
+
+@dataclass
+class StageCounts:
+    """Problems entering and leaving one stage, in total and per source."""
+
+    seen: Counter = dc_field(default_factory=Counter)
+    kept: Counter = dc_field(default_factory=Counter)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "in": sum(self.seen.values()),
+            "out": sum(self.kept.values()),
+            "per_source": {
+                s: {"in": self.seen[s], "out": self.kept[s]} for s in sorted(set(self.seen) | set(self.kept))
+            },
+        }
+
+
+@dataclass
+class BuildReport:
+    """Accumulates counts and rejections across stages. Not thread-safe: stages report from the main process."""
+
+    strict: bool = False
+    stages: dict[str, StageCounts] = dc_field(default_factory=dict)
+    rejections: list[Rejection] = dc_field(default_factory=list)
+    # Free-form per-stage facts worth keeping (e.g. {"decontaminate": {"lcb_statements": 880}}).
+    notes: dict[str, dict[str, Any]] = dc_field(default_factory=dict)
+
+    def reject(
+        self,
+        stage: str,
+        source: str,
+        row: int | str | None,
+        reason: str,
+        *,
+        field: str | None = None,
+        problem_id: str | None = None,
+        detail: dict[str, Any] | None = None,
+        location: str | None = None,
+        kind: str | None = None,
+    ) -> Rejection:
+        """Record a removal; in strict mode raise `RejectionError` instead."""
+        rejection = Rejection(stage, source, row, reason, field, problem_id, dict(detail or {}), location, kind)
+        if self.strict:
+            raise RejectionError(rejection)
+        self.rejections.append(rejection)
+        return rejection
+
+    def reject_problem(self, stage: str, problem: Problem, reason: str, **kwargs: Any) -> Rejection:
+        """Shorthand for removing a whole, already-parsed problem."""
+        return self.reject(stage, problem.source, problem.problem_id, reason, problem_id=problem.problem_id, **kwargs)
+
+    def note(self, stage: str, **facts: Any) -> None:
+        self.notes.setdefault(stage, {}).update(facts)
+
+    def track(self, stage: str, problems: Iterable[Problem], *, counting: str = "in") -> Iterator[Problem]:
+        """Pass problems through unchanged, counting them as entering (`counting="in"`) or leaving a stage."""
+        counts = self.stages.setdefault(stage, StageCounts())  # registered now: stages keep pipeline order
+        counter = counts.seen if counting == "in" else counts.kept
+
+        def counted() -> Iterator[Problem]:
+            for problem in problems:
+                counter[problem.source] += 1
+                yield problem
+
+        return counted()
+
+    def run_stage(self, stage: str, fn, problems: Iterable[Problem], cfg: Any) -> Iterator[Problem]:
+        """`fn(problems, cfg, self)` with its input and output counted under `stage`."""
+        return self.track(stage, fn(self.track(stage, problems, counting="in"), cfg, self), counting="out")
+
+    def rejections_by(self, stage: str | None = None) -> list[Rejection]:
+        return [r for r in self.rejections if stage is None or r.stage == stage]
+
+    def reasons(self) -> dict[str, dict[str, int]]:
+        """Rejection counts per stage and kind (else the reason's text before the first ':'), for the card."""
+        out: dict[str, Counter] = defaultdict(Counter)
+        for r in self.rejections:
+            out[r.stage][r.kind or r.reason.split(":", 1)[0]] += 1
+        return {stage: dict(c) for stage, c in out.items()}
+
+    def merge(self, other: "BuildReport") -> None:
+        """Fold in a report of earlier work (e.g. the stages a resumed build did not rerun)."""
+        for name, counts in other.stages.items():
+            mine = self.stages.setdefault(name, StageCounts())
+            mine.seen.update(counts.seen)
+            mine.kept.update(counts.kept)
+        self.rejections.extend(other.rejections)
+        for stage, facts in other.notes.items():
+            self.notes.setdefault(stage, {}).update(facts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "strict": self.strict,
+            "stages": {name: c.to_dict() for name, c in self.stages.items()},
+            "rejection_counts": self.reasons(),
+            "notes": {k: v for k, v in self.notes.items()},
+            "rejections": [asdict(r) for r in self.rejections],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "BuildReport":
+        report = cls(strict=bool(data.get("strict", False)))
+        for name, c in data.get("stages", {}).items():
+            counts = StageCounts()
+            for source, pair in c.get("per_source", {}).items():
+                counts.seen[source] = pair["in"]
+                counts.kept[source] = pair["out"]
+            report.stages[name] = counts
+        report.rejections = [Rejection(**r) for r in data.get("rejections", [])]
+        for stage, facts in data.get("notes", {}).items():
+            report.notes[stage] = dict(facts)
+        return report
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write JSON atomically (tmp file + os.replace)."""
+        return write_text_atomic(Path(path), json.dumps(self.to_dict(), indent=2, sort_keys=False, default=str) + "\n")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "BuildReport":
+        return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write a text file so readers never see a partial one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; the output is meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

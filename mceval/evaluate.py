@@ -1,0 +1,438 @@
+"""Grade generations for problems and write `samples.jsonl` + `summary.json` (`microcoder eval`).
+
+`evaluate_files` is what the CLI calls: it reads LiveCodeBench problem rows and a generations file
+in LiveCodeBench's custom-evaluator format — a JSON list of ``{"question_id", "code_list"}``
+(extracted code) or ``{"question_id", "output_list"}`` (raw model outputs, extracted here; when an
+entry has both, ``code_list`` wins, as LCB's own ``*_eval_all.json`` files store both) — validates
+them, and hands over to `grade_generations`, the core that `microcoder eval --bench` reuses.
+
+`grade_generations` grades every (problem, code) sample with the sandboxed grader, streaming
+finished rows to ``OUTDIR/samples.partial.jsonl`` so an interrupted run resumes where it stopped
+(only when problems, generations and grading config are identical — a fingerprint guards it), then
+writes ``samples.jsonl`` and ``summary.json`` atomically (temporary file + os.replace) and removes
+the partial file. Problems without generations are listed in the summary, not graded; a generation
+for an unknown question_id is an error naming the file and the entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from mcdata.schema import Problem, SchemaError
+from mceval.extract import ExtractMode, extract_code
+from mceval.passk import pass_at_k, reportable_ks
+from mceval.types import GradeConfig, SampleResult, Verdict
+
+SAMPLES_FILE = "samples.jsonl"
+SUMMARY_FILE = "summary.json"
+PARTIAL_FILE = "samples.partial.jsonl"
+
+__all__ = [
+    "EvalSummary",
+    "evaluate_files",
+    "grade_generations",
+    "load_generations",
+    "sha256_file",
+]
+
+
+@dataclass
+class EvalSummary:
+    """What `summary.json` holds; `pass_at_k[1]` is pass@1 averaged over graded problems."""
+
+    num_problems: int
+    num_samples: int
+    pass_at_k: dict[int, float]
+    verdicts: dict[str, int]
+    by_platform: dict[str, float]
+    by_difficulty: dict[str, float]
+    problems_without_generations: list[str]
+    config: dict[str, Any]
+    timings: dict[str, float]
+    grader_version: str
+    output_dir: str
+    resumed_samples: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pass_at_1(self) -> float:
+        return self.pass_at_k.get(1, 0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of summary.json: headline numbers first, then details, then caller extras."""
+        data = asdict(self)
+        extra = data.pop("extra")
+        del data["pass_at_k"]
+        head = {
+            "num_problems": self.num_problems,
+            "num_samples": self.num_samples,
+            "pass@1": self.pass_at_1,
+            "pass@k": {str(k): v for k, v in self.pass_at_k.items()},
+        }
+        return {**head, **data, **extra}
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def sha256_file(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_generations(
+    path: str | Path, known_ids: Iterable[str] | None = None, *, extract: ExtractMode = "robust"
+) -> dict[str, list[str | None]]:
+    """question_id -> code per sample, from a LiveCodeBench custom-evaluator JSON file."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"generations file not found: {path}")
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SchemaError(f"{path}: malformed JSON ({exc})") from None
+    if not isinstance(entries, list):
+        raise SchemaError(f"{path}: expected a JSON list of {{question_id, code_list|output_list}} entries")
+    known = None if known_ids is None else set(known_ids)
+    generations: dict[str, list[str | None]] = {}
+    for number, entry in enumerate(entries, 1):
+        where = f"{path}: entry {number}"
+        if not isinstance(entry, dict):
+            raise SchemaError(f"{where}: expected an object, got {type(entry).__name__}")
+        if entry.get("question_id") in (None, ""):
+            raise SchemaError(f"{where}: missing field 'question_id'")
+        question_id = str(entry["question_id"])
+        if known is not None and question_id not in known:
+            raise SchemaError(f"{where}: field 'question_id' {question_id!r} is not among the problems")
+        if question_id in generations:
+            raise SchemaError(f"{where}: duplicate question_id {question_id!r}")
+        generations[question_id] = _entry_codes(entry, where, extract)
+    if not generations:
+        raise SchemaError(f"{path}: no generations in the file")
+    return generations
+
+
+def _entry_codes(entry: Mapping[str, Any], where: str, extract: ExtractMode) -> list[str | None]:
+    name = "code_list" if "code_list" in entry else "output_list" if "output_list" in entry else None
+    if name is None:
+        raise SchemaError(f"{where}: needs a 'code_list' or an 'output_list' field")
+    values = entry[name]
+    if not isinstance(values, list) or not values:
+        raise SchemaError(f"{where}: field {name!r} must be a non-empty list")
+    for i, value in enumerate(values):
+        if not (value is None or isinstance(value, str)):
+            raise SchemaError(f"{where}: field {name!r}[{i}] must be a string, got {type(value).__name__}")
+    if name == "code_list":
+        return list(values)
+    return [None if v is None else extract_code(v, extract) for v in values]
+
+
+def evaluate_files(
+    problems_path: str | Path,
+    generations_path: str | Path,
+    output_dir: str | Path,
+    *,
+    timeout_s: float | None = None,
+    workers: int | None = None,
+    comparison: str = "microcoder",
+    extract: ExtractMode = "robust",
+    progress: bool = True,
+) -> EvalSummary:
+    """`microcoder eval --problems P --generations G --output OUT`: load, validate, grade, report."""
+    from mceval.lcb_format import load_lcb_problems
+
+    if comparison not in ("microcoder", "lcb"):
+        raise ValueError(f"--comparison must be 'microcoder' or 'lcb', got {comparison!r}")
+    if extract not in ("lcb", "robust"):
+        raise ValueError(f"--extract must be 'lcb' or 'robust', got {extract!r}")
+    if timeout_s is not None and timeout_s <= 0:
+        raise ValueError(f"--timeout must be positive, got {timeout_s}")
+    if workers is not None and workers < 1:
+        raise ValueError(f"--workers must be at least 1, got {workers}")
+    started = time.perf_counter()
+    problems = load_lcb_problems(problems_path)
+    generations = load_generations(generations_path, (p.problem_id for p in problems), extract=extract)
+    load_s = time.perf_counter() - started
+    config = GradeConfig(timeout_s=timeout_s, workers=workers, comparison=comparison)  # type: ignore[arg-type]
+    inputs = {
+        "problems": {"path": str(problems_path), "sha256": sha256_file(problems_path)},
+        "generations": {"path": str(generations_path), "sha256": sha256_file(generations_path)},
+    }
+    return grade_generations(
+        problems,
+        generations,
+        config,
+        output_dir,
+        progress=progress,
+        summary_extra={"inputs": inputs, "extract": extract},
+        load_s=load_s,
+    )
+
+
+# ----------------------------------------------------------------------------- grading
+
+
+def grade_generations(
+    problems: Sequence[Problem],
+    generations: Mapping[str, Sequence[str | None]],
+    config: GradeConfig,
+    output_dir: str | Path,
+    *,
+    progress: bool = True,
+    summary_extra: Mapping[str, Any] | None = None,
+    load_s: float = 0.0,
+) -> EvalSummary:
+    """Grade `generations[question_id]` (code per sample; None = no code) and write samples/summary."""
+    by_id = {p.problem_id: p for p in problems}
+    unknown = [qid for qid in generations if qid not in by_id]
+    if unknown:
+        raise SchemaError(f"generations for unknown question_id(s) {unknown[:5]}")
+    graded = [p for p in problems if p.problem_id in generations]
+    if not graded:
+        raise SchemaError("no problem has generations to grade")
+    for problem in graded:
+        if not problem.tests:
+            raise SchemaError(f"problem {problem.problem_id!r} has zero tests")
+        if not generations[problem.problem_id]:
+            raise SchemaError(f"problem {problem.problem_id!r} has an empty code list")
+
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    fingerprint = _fingerprint(graded, generations, config)
+    done = _resume(out / PARTIAL_FILE, fingerprint)
+    todo = [
+        (problem, index, code)
+        for problem in graded
+        for index, code in enumerate(generations[problem.problem_id])
+        if (problem.problem_id, index) not in done
+    ]
+
+    started = time.perf_counter()
+    rows = dict(done)
+    with _PartialWriter(out / PARTIAL_FILE, fingerprint) as writer:
+        for row in done.values():  # rewritten, so a line torn by the interruption is gone
+            writer.write(row)
+        for problem, index, result in _grade_stream(todo, config, progress):
+            row = _sample_row(problem, index, result)
+            rows[(problem.problem_id, index)] = row
+            writer.write(row)
+    grade_s = time.perf_counter() - started
+
+    ordered = [rows[(p.problem_id, i)] for p in graded for i in range(len(generations[p.problem_id]))]
+    summary = _summarise(
+        graded,
+        ordered,
+        config,
+        out,
+        missing=[p.problem_id for p in problems if p.problem_id not in generations],
+        timings={
+            "load_s": round(load_s, 3),
+            "grade_s": round(grade_s, 3),
+            "samples_per_s": round(len(todo) / grade_s, 2) if grade_s > 0 and todo else 0.0,
+        },
+        resumed=len(done),
+        extra=dict(summary_extra or {}),
+    )
+    _write_atomic(out / SAMPLES_FILE, "".join(json.dumps(r) + "\n" for r in ordered))
+    _write_atomic(out / SUMMARY_FILE, json.dumps(summary.to_dict(), indent=2) + "\n")
+    (out / PARTIAL_FILE).unlink(missing_ok=True)
+    return summary
+
+
+def _grade_stream(todo: list[tuple[Problem, int, str | None]], config: GradeConfig, progress: bool):
+    """Yield (problem, sample_index, SampleResult) as chunks finish, with a Rich progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from mceval import GradeItem, Grader  # the sandboxed grader pool
+
+    if not todo:
+        return
+    workers = config.workers or os.cpu_count() or 1
+    chunk = max(8, 4 * workers)
+    chunks = [todo[i : i + chunk] for i in range(0, len(todo), chunk)]
+    columns = (
+        TextColumn("grading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} samples/s · pass {task.fields[passed]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    started, passed = time.perf_counter(), 0
+    with Grader(config) as grader, Progress(*columns, disable=not progress, transient=False) as bar:
+        task = bar.add_task("grading", total=len(todo), rate="-", passed=0)
+        futures = [grader.submit([GradeItem(problem, code, index) for problem, index, code in part]) for part in chunks]
+        for part, future in zip(chunks, futures):
+            results = future.result()
+            if len(results) != len(part):
+                raise RuntimeError(f"grader returned {len(results)} results for {len(part)} samples")
+            for (problem, index, _), result in zip(part, results):
+                passed += result.verdict is Verdict.AC
+                yield problem, index, result
+            elapsed = time.perf_counter() - started
+            done = bar.tasks[0].completed + len(part)
+            bar.update(task, completed=done, rate=f"{done / elapsed:.1f}" if elapsed else "-", passed=passed)
+
+
+def _sample_row(problem: Problem, index: int, result: SampleResult) -> dict[str, Any]:
+    return {
+        "question_id": problem.problem_id,
+        "sample_index": index,
+        "passed": result.verdict is Verdict.AC,
+        "verdict": result.verdict.value,
+        "num_tests": result.num_tests,
+        "num_passed": result.num_passed,
+        "platform": problem.platform,
+        "difficulty": problem.difficulty,
+        "tests": [
+            {"index": t.index, "verdict": t.verdict.value, "time_s": round(t.time_s, 4), "message": t.message}
+            for t in result.tests
+        ],
+    }
+
+
+# ----------------------------------------------------------------------------- summary
+
+
+def _summarise(
+    graded: Sequence[Problem],
+    rows: Sequence[Mapping[str, Any]],
+    config: GradeConfig,
+    out: Path,
+    *,
+    missing: list[str],
+    timings: dict[str, float],
+    resumed: int,
+    extra: dict[str, Any],
+) -> EvalSummary:
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # question_id -> [n, c]
+    for row in rows:
+        counts[row["question_id"]][0] += 1
+        counts[row["question_id"]][1] += bool(row["passed"])
+    ks = reportable_ks([counts[p.problem_id][0] for p in graded])
+    pass_k = {k: _mean(pass_at_k(*counts[p.problem_id], k) for p in graded) for k in ks}
+
+    def pass1_by(attr: str) -> dict[str, float]:
+        groups: dict[str, list[float]] = defaultdict(list)
+        for p in graded:
+            groups[getattr(p, attr) or "unknown"].append(pass_at_k(*counts[p.problem_id], 1))
+        return {name: _mean(values) for name, values in sorted(groups.items())}
+
+    verdicts = Counter(row["verdict"] for row in rows)
+    return EvalSummary(
+        num_problems=len(graded),
+        num_samples=len(rows),
+        pass_at_k=pass_k,
+        verdicts={v.value: verdicts.get(v.value, 0) for v in Verdict},
+        by_platform=pass1_by("platform"),
+        by_difficulty=pass1_by("difficulty"),
+        problems_without_generations=missing,
+        config=asdict(config),
+        timings=timings,
+        grader_version=_grader_version(),
+        output_dir=str(out),
+        resumed_samples=resumed,
+        extra={"created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **extra},
+    )
+
+
+def _mean(values: Iterable[float]) -> float:
+    values = list(values)
+    return sum(values) / len(values) if values else 0.0
+
+
+def _grader_version() -> str:
+    import mceval
+
+    version = getattr(mceval, "__version__", None) or getattr(mceval, "GRADER_VERSION", None)
+    if version:
+        return str(version)
+    try:
+        from importlib.metadata import version as dist_version
+
+        return dist_version("microcoder")
+    except Exception:  # not installed as a distribution (e.g. run from a source tree)
+        return "unknown"
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def _fingerprint(problems: Sequence[Problem], generations: Mapping[str, Sequence[str | None]], config: GradeConfig) -> str:
+    """Identifies a grading job, so a partial file is reused only for the very same job."""
+    digest = hashlib.sha256(json.dumps(asdict(config), sort_keys=True).encode())
+    for problem in problems:
+        digest.update(json.dumps([problem.problem_id, problem.func_name, problem.time_limit_s]).encode())
+        for test in problem.tests:
+            digest.update(json.dumps([test.input, test.output, test.testtype]).encode())
+        digest.update(json.dumps(list(generations[problem.problem_id])).encode())
+    return digest.hexdigest()
+
+
+def _resume(path: Path, fingerprint: str) -> dict[tuple[str, int], dict[str, Any]]:
+    """Rows already graded by an interrupted run of the same job (a torn last line is dropped)."""
+    if not path.is_file():
+        return {}
+    rows: dict[tuple[str, int], dict[str, Any]] = {}
+    with path.open(encoding="utf-8") as f:
+        header = f.readline()
+        try:
+            if json.loads(header).get("fingerprint") != fingerprint:
+                return {}
+        except (json.JSONDecodeError, AttributeError):
+            return {}
+        for line in f:
+            try:
+                row = json.loads(line)
+                rows[(row["question_id"], row["sample_index"])] = row
+            except (json.JSONDecodeError, KeyError, TypeError):
+                break  # the line being written when the run stopped
+    return rows
+
+
+class _PartialWriter:
+    """Writes finished rows under a fingerprint header, flushed and fsynced every 64 rows."""
+
+    def __init__(self, path: Path, fingerprint: str) -> None:
+        self.path, self.fingerprint = path, fingerprint
+
+    def __enter__(self) -> "_PartialWriter":
+        self.file = self.path.open("w", encoding="utf-8")
+        self.file.write(json.dumps({"fingerprint": self.fingerprint}) + "\n")
+        self.pending = 0
+        return self
+
+    def write(self, row: Mapping[str, Any]) -> None:
+        self.file.write(json.dumps(row) + "\n")
+        self.pending += 1
+        if self.pending >= 64:
+            self._sync()
+
+    def _sync(self) -> None:
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.pending = 0
+
+    def __exit__(self, *exc: object) -> None:
+        self._sync()
+        self.file.close()
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)

@@ -1,0 +1,776 @@
+"""The program that runs inside the sandbox: it isolates itself, then serves as a fork-server.
+
+Started by `mceval.sandbox.Sandbox` as `python -I executor.py CONFIG_JSON` (as root, or in a user
+namespace). Standard library only, on purpose: it must not import the grader (whose memory would
+otherwise hold expected outputs) nor anything from the project, which is not mounted inside.
+
+Phases:
+1. `isolate()`  - new mount/pid/net/ipc/uts namespaces, a fresh root on tmpfs holding only the
+   interpreter's install (read-only), /dev/{null,zero,urandom,random}, a new /proc and a private
+   size-capped scratch /tmp; pivot_root; then drop to an unprivileged uid with no capabilities.
+   This process becomes pid 1 of the new pid namespace, so code in the sandbox can neither see nor
+   signal anything outside, and cannot kill pid 1 (the kernel ignores signals sent to a namespace's
+   init from inside unless it installed a handler).
+2. `serve()`    - reads jobs (code + test INPUTS only, never expected outputs) from the grader and
+   runs every test in a forked child with rlimits, real fds 0/1/2 and a fresh `__main__`, streaming
+   back raw observations (stdout bytes / result JSON, exit status, CPU time). After every test
+   (stdin) or sample (functional) it SIGKILLs every process of the sandbox uid and wipes /tmp.
+
+Wire format, both directions: 8-byte header (two little-endian u32: JSON length, blob length),
+a UTF-8 JSON object, then the blob (raw stdout bytes for stdin tests).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import json
+import os
+import select
+import signal
+import struct
+import sys
+import time
+
+# ----------------------------------------------------------------------------------------- framing
+_HEADER = struct.Struct("<II")
+# Bound once, so test code that patches the json module cannot break our framing.
+_dumps, _loads = json.JSONEncoder(separators=(",", ":")).encode, json.JSONDecoder().decode
+_encode_result = json.JSONEncoder(allow_nan=True).encode
+
+
+def _read_exact(fd: int, n: int) -> bytes:
+    chunks, left = [], n
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError("peer closed the channel")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def send_msg(fd: int, obj: dict, blob: bytes = b"") -> None:
+    data = _dumps(obj).encode()
+    buf = memoryview(_HEADER.pack(len(data), len(blob)) + data + blob)
+    while buf:
+        buf = buf[os.write(fd, buf) :]
+
+
+def recv_msg(fd: int, max_bytes: int = 1 << 31) -> tuple[dict, bytes]:
+    n_json, n_blob = _HEADER.unpack(_read_exact(fd, _HEADER.size))
+    if n_json + n_blob > max_bytes:
+        raise ValueError(f"message of {n_json + n_blob} bytes exceeds the cap of {max_bytes}")
+    obj = _loads(_read_exact(fd, n_json).decode())
+    blob = _read_exact(fd, n_blob) if n_blob else b""
+    return obj, blob
+
+
+# --------------------------------------------------------------------------------------- isolation
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+MNT_DETACH = 2
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
+_SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(ret: int, what: str) -> int:
+    if ret < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+    return ret
+
+
+def _mount(src: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    enc = lambda s: None if s is None else s.encode()  # noqa: E731
+    _check(_libc.mount(enc(src), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {target}")
+
+
+def _prctl(option: int, arg: int) -> None:
+    _check(_libc.prctl(option, ctypes.c_ulong(arg), 0, 0, 0), f"prctl({option})")
+
+
+def _bind_ro(src: str, dst: str) -> None:
+    _mount(src, dst, None, MS_BIND | MS_REC)
+    _mount(None, dst, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def _build_root(root: str, cfg: dict) -> None:
+    """Populate `root` (a fresh tmpfs) with read-only binds of the interpreter's install only."""
+    for src in cfg["binds"]:
+        if not os.path.exists(src):
+            continue
+        dst = root + src
+        if os.path.islink(src) and os.path.dirname(src) == "/":
+            os.symlink(os.readlink(src), dst)  # e.g. /lib -> usr/lib on merged-/usr systems
+            continue
+        if os.path.isdir(src):
+            os.makedirs(dst, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            open(dst, "wb").close()
+        _bind_ro(src, dst)
+    os.makedirs(root + "/dev", exist_ok=True)
+    for dev in ("null", "zero", "urandom", "random", "full"):
+        if os.path.exists("/dev/" + dev):
+            open(f"{root}/dev/{dev}", "wb").close()
+            _mount("/dev/" + dev, f"{root}/dev/{dev}", None, MS_BIND)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                         ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, f"{root}/dev/{name}")
+    os.makedirs(root + "/proc")
+    _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    os.makedirs(root + "/tmp")
+    uid = cfg["uid"]
+    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+           f"size={cfg['scratch_bytes']},mode=0700,uid={uid},gid={uid}")
+
+
+def _pivot_root(root: str) -> None:
+    nr = _SYS_PIVOT_ROOT.get(os.uname().machine)
+    if nr is None:
+        raise OSError(errno.ENOSYS, f"pivot_root syscall number unknown for {os.uname().machine}")
+    os.chdir(root)
+    _check(_libc.syscall(nr, b".", b"."), "pivot_root")
+    _check(_libc.umount2(b".", MNT_DETACH), "umount old root")
+    os.chdir("/")
+
+
+def _write_id_maps(pid_self: str, inner: int, outer_uid: int, outer_gid: int) -> None:
+    with open(f"/proc/{pid_self}/setgroups", "w") as f:
+        f.write("deny")
+    with open(f"/proc/{pid_self}/uid_map", "w") as f:
+        f.write(f"{inner} {outer_uid} 1")
+    with open(f"/proc/{pid_self}/gid_map", "w") as f:
+        f.write(f"{inner} {outer_gid} 1")
+
+
+def _drop_capabilities() -> None:
+    """Clear every capability (effective, permitted, inheritable) and the ambient set. Needed in
+    the user-namespace path, where the nested namespace would otherwise leave us all of them."""
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = (ctypes.c_uint32 * 6)()  # two __user_cap_data_struct, all zero
+    _check(_libc.capset(header, data), "capset")
+    _check(_libc.prctl(47, 4, 0, 0, 0), "clear ambient capabilities")  # PR_CAP_AMBIENT_CLEAR_ALL
+
+
+def isolate(cfg: dict) -> None:
+    """Enter the sandbox. Returns in pid 1 of the new pid namespace, unprivileged; the original
+    process stays outside as a reaper that mirrors pid 1's exit status (and dies with the grader)."""
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != cfg["grader_pid"]:
+        os._exit(70)  # the grader died before we got here
+    for path in cfg.get("cgroup_procs", []):  # join the per-sandbox cgroups (memory + pids caps)
+        with open(path, "w") as f:
+            f.write(str(os.getpid()))
+    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+    userns = os.geteuid() != 0
+    if userns:
+        outer_uid, outer_gid = os.geteuid(), os.getegid()
+        _check(_libc.unshare(CLONE_NEWUSER | flags), "unshare(user+mount+pid+net+ipc+uts namespaces)")
+        _write_id_maps("self", 0, outer_uid, outer_gid)
+    else:
+        _check(_libc.unshare(flags), "unshare(mount+pid+net+ipc+uts namespaces)")
+    pid = os.fork()
+    if pid:  # outside reaper: wait for the namespace's init and exit like it
+        os.closerange(3, 1 << 16)
+        while True:
+            try:
+                _, status = os.waitpid(pid, 0)
+                break
+            except InterruptedError:
+                continue
+        os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    root = "/tmp"  # a tmpfs mounted over /tmp in our private mount namespace becomes the new root
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    if userns:
+        cfg = dict(cfg, uid=0)  # only one id is mapped; a nested namespace below drops capabilities
+    _build_root(root, cfg)
+    _pivot_root(root)
+    _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    _libc.sethostname(b"sandbox", 7)
+    if not userns:
+        try:  # the server survives a cgroup OOM; its children raise their own score back up
+            with open("/proc/self/oom_score_adj", "w") as f:
+                f.write("-1000")
+        except OSError:
+            pass
+        uid = cfg["uid"]
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    else:
+        # A nested user namespace owns nothing mounted above, so even "root" in it cannot undo the
+        # read-only mounts; map inner uid 1000 to us and lose every capability over our mounts.
+        _check(_libc.unshare(CLONE_NEWUSER), "unshare(nested user namespace)")
+        _write_id_maps("self", 1000, 0, 0)
+    _drop_capabilities()
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
+    _prctl(PR_SET_DUMPABLE, 0)  # same-uid test processes cannot ptrace or read our memory
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # changing credentials cleared it; the reaper's death ends us
+    with open("/proc/self/status") as f:
+        caps = [line.split()[1] for line in f if line.startswith(("CapEff", "CapPrm"))]
+    if any(int(c, 16) for c in caps):
+        raise OSError(errno.EPERM, f"capabilities still held after dropping privileges: {caps}")
+    os.chdir("/tmp")
+
+
+# --------------------------------------------------------------------------------------- the server
+# Names LeetCode-style judges make available to functional solutions without imports.
+PREAMBLE = """
+import bisect, collections, copy, datetime, functools, heapq, itertools, math, operator, random, re, string, sys
+from typing import *
+from functools import *
+from collections import *
+from itertools import *
+from heapq import *
+from bisect import *
+from string import *
+from operator import *
+from math import *
+inf = float('inf')
+
+class ListNode:
+    def __init__(self, val=0, next=None):
+        self.val = val
+        self.next = next
+
+class TreeNode:
+    def __init__(self, val=0, left=None, right=None):
+        self.val = val
+        self.left = left
+        self.right = right
+"""
+
+PRELOAD = ("array bisect collections copy dataclasses datetime decimal enum fractions functools heapq io "
+           "itertools json math operator random re statistics string threading traceback typing").split()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime+stime of a live process (all threads), from /proc; 0 when it is already gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+class Server:
+    def __init__(self, cfg: dict, rfd: int, wfd: int) -> None:
+        self.cfg, self.rfd, self.wfd = cfg, rfd, wfd
+        self.preamble: dict = {}
+        exec(compile(PREAMBLE, "<preamble>", "exec"), self.preamble)
+        self.stop_requested = False
+
+    # ---- process lifecycle
+    def kill_all(self) -> None:
+        """SIGKILL every process of the sandbox uid (all but us, pid 1) and reap them, fork bombs
+        included: loop until no child is left."""
+        while True:
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            try:
+                pid, _ = os.waitpid(-1, 0)
+            except ChildProcessError:
+                return
+            except InterruptedError:
+                continue
+
+    def wipe_scratch(self) -> None:
+        import shutil
+
+        for name in os.listdir("/tmp"):
+            path = "/tmp/" + name
+            try:
+                if os.path.isdir(path) and not os.path.islink(path):
+                    for dirpath, dirnames, _ in os.walk(path):  # make everything removable
+                        for d in dirnames:
+                            try:
+                                os.chmod(os.path.join(dirpath, d), 0o700)
+                            except OSError:
+                                pass
+                    os.chmod(path, 0o700)
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    os.unlink(path)
+            except OSError:
+                pass
+
+    def poll_stop(self) -> bool:
+        """True when the grader asked to stop the current sample (early exit on a wrong answer)."""
+        while not self.stop_requested and select.select([self.rfd], [], [], 0)[0]:
+            msg, _ = recv_msg(self.rfd)
+            if msg.get("op") == "stop":
+                self.stop_requested = True
+        return self.stop_requested
+
+    # ---- a test child: common set-up after fork
+    def child_setup(self, job: dict, cpu_s: float, stdin_fd: int, out_fd: int, err_fd: int, keep: tuple = ()) -> None:
+        import resource
+
+        os.setsid()
+        try:
+            _prctl(PR_SET_DUMPABLE, 1)
+            with open("/proc/self/oom_score_adj", "w") as f:
+                f.write("1000")  # the OOM killer picks us, never the server
+        except OSError:
+            pass
+        os.dup2(stdin_fd, 0)
+        os.dup2(out_fd, 1)
+        os.dup2(err_fd, 2)
+        keep = sorted(set(keep))
+        lo = 3
+        for fd in keep:
+            os.closerange(lo, fd)
+            lo = fd + 1
+        os.closerange(lo, 1 << 16)
+        cpu = int(cpu_s) + 1
+        mem = job["memory_bytes"]
+        limits = [
+            (resource.RLIMIT_CPU, (cpu, cpu + 1)),
+            (resource.RLIMIT_CORE, (0, 0)),
+            (resource.RLIMIT_FSIZE, (job["max_output"], job["max_output"])),
+            (resource.RLIMIT_NPROC, (job["max_processes"], job["max_processes"])),
+        ]
+        if mem:
+            limits.append((resource.RLIMIT_AS, (mem, mem)))
+        for which, value in limits:
+            resource.setrlimit(which, value)
+        # Dispositions of a freshly started CPython program.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        signal.signal(signal.SIGXCPU, signal.SIG_DFL)
+
+    @staticmethod
+    def fresh_stdio() -> None:
+        """New sys.std* objects over fds 0/1/2, configured as CPython does for a non-tty program."""
+        sys.stdin = sys.__stdin__ = open(0, "r", encoding="utf-8", errors="surrogateescape", closefd=False)
+        sys.stdout = sys.__stdout__ = open(1, "w", encoding="utf-8", errors="strict", closefd=False)
+        sys.stderr = sys.__stderr__ = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False,
+                                           buffering=1)
+
+    # ---- waiting for a child with CPU/wall/output limits
+    def watch(self, pid: int, fds: dict, job: dict, cpu_limit: float, until_msg: bool = False) -> dict:
+        """Drain the child's pipes until it exits (or, with `until_msg`, until a complete result
+        frame arrived on fds['res']), enforcing CPU time, wall clock and output size. A stop
+        request from the grader arriving meanwhile ends the wait with status "stopped"."""
+        start = time.monotonic()
+        cpu0 = _cpu_seconds(pid)
+        wall_limit = job["wall_factor"] * cpu_limit + 2.0
+        cap = job["max_output"]
+        bufs = {name: bytearray() for name in fds}
+        open_fds = {fd: name for name, fd in fds.items()}
+        pidfd = os.pidfd_open(pid)
+        status, exited = "ok", False
+        try:
+            while True:
+                elapsed = time.monotonic() - start
+                cpu = _cpu_seconds(pid) - cpu0
+                if cpu > cpu_limit or elapsed > wall_limit:
+                    status = "timeout"
+                    break
+                wait = min(max(cpu_limit - cpu, 0.01), wall_limit - elapsed, 0.5)
+                watched = [*open_fds, pidfd] + ([] if self.stop_requested else [self.rfd])
+                ready = select.select(watched, [], [], wait)[0]
+                if self.rfd in ready and self.poll_stop():
+                    status = "stopped"
+                    break
+                for fd in ready:
+                    if fd in open_fds:
+                        name = open_fds[fd]
+                        if not self._drain_once(fd, bufs[name], name, open_fds):
+                            continue
+                if any(len(b) > cap + 64 for b in bufs.values()):
+                    status = "output_limit"
+                    break
+                if until_msg and self._frame_complete(bufs["res"]):
+                    break
+                if pidfd in ready:
+                    exited = True
+                    break
+        finally:
+            os.close(pidfd)
+        if exited:  # collect what is still buffered in the pipes (a daemon may hold them open)
+            for fd, name in list(open_fds.items()):
+                while select.select([fd], [], [], 0)[0] and self._drain_once(fd, bufs[name], name, open_fds):
+                    if len(bufs[name]) > cap + 64:
+                        status = "output_limit"
+                        break
+        return {"status": status, "exited": exited, "wall_s": time.monotonic() - start,
+                "cpu_s": _cpu_seconds(pid) - cpu0, "bufs": bufs}
+
+    @staticmethod
+    def _drain_once(fd: int, buf: bytearray, name: str, open_fds: dict) -> bool:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            del open_fds[fd]
+            return False
+        buf += chunk
+        if name == "err":  # keep only the tail of stderr
+            del buf[:-8192]
+        return True
+
+    @staticmethod
+    def _frame_complete(buf: bytearray) -> bool:
+        if len(buf) < _HEADER.size:
+            return False
+        a, b = _HEADER.unpack_from(buf)
+        return len(buf) >= _HEADER.size + a + b
+
+    # ---- stdin/stdout programs: one fresh child per test
+    def run_stdin_test(self, job: dict, code_obj, test_input: str) -> tuple[dict, bytes]:
+        cpu_limit = job["time_limit"]
+        in_fd = os.memfd_create("stdin")
+        data = test_input.encode("utf-8", "surrogateescape")
+        os.write(in_fd, data)
+        os.lseek(in_fd, 0, os.SEEK_SET)
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # ------------------------------------------------------------ test child
+            try:
+                self.child_setup(job, cpu_limit, in_fd, out_w, err_w)
+                self.fresh_stdio()
+                run_main(code_obj)
+            finally:
+                os._exit(120)
+        os.close(in_fd)
+        os.close(out_w)
+        os.close(err_w)
+        res = self.watch(pid, {"out": out_r, "err": err_r}, job, cpu_limit)
+        os.close(out_r)
+        os.close(err_r)
+        if not res["exited"]:
+            os.kill(pid, signal.SIGKILL)
+        _, status, usage = os.wait4(pid, 0)
+        res["cpu_s"] = usage.ru_utime + usage.ru_stime  # exact, unlike /proc's clock ticks
+        if res["status"] == "ok" and res["cpu_s"] > cpu_limit:
+            res["status"] = "timeout"
+        if os.WIFSIGNALED(status):
+            res["signal"] = os.WTERMSIG(status)
+            if res["status"] == "ok":
+                res["status"] = "timeout" if res["signal"] == signal.SIGXCPU else "signaled"
+        else:
+            res["exit_code"] = os.WEXITSTATUS(status)
+            if res["status"] == "ok" and res["exit_code"] != 0:
+                res["status"] = "exited"
+        bufs = res.pop("bufs")
+        del res["exited"]
+        res["stderr"] = bytes(bufs["err"][-2000:]).decode("utf-8", "replace")
+        self.kill_all()
+        self.wipe_scratch()
+        return res, bytes(bufs["out"][: job["max_output"] + 1])
+
+    # ---- functional problems: one child per sample runs the tests with a fresh Solution() each
+    def spawn_functional(self, job: dict, code_obj) -> tuple[int, dict, int]:
+        """Fork the sample child, which executes the module once and then serves test inputs."""
+        cmd_r, cmd_w = os.pipe()
+        res_r, res_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        null = os.open("/dev/null", os.O_RDONLY)
+        pid = os.fork()
+        if pid == 0:  # --------------------------------------------------------- sample child
+            try:
+                total = job["time_limit"] * max(1, len(job["inputs"])) + 1
+                self.child_setup(job, total, null, out_w, err_w, keep=(cmd_r, res_w))
+                self.fresh_stdio()
+                run_functional_child(code_obj, job["func_name"], self.preamble, cmd_r, res_w)
+            finally:
+                os._exit(120)
+        for fd in (cmd_r, res_w, out_w, err_w, null):
+            os.close(fd)
+        return pid, {"res": res_r, "out": out_r, "err": err_r}, cmd_w
+
+    def run_functional(self, job: dict, code_obj) -> None:
+        child = None
+        try:
+            for i, test_input in enumerate(job["inputs"]):
+                if self.poll_stop():
+                    return
+                if child is None:  # (re)start: first test, or the previous test killed the child
+                    child = self.spawn_functional(job, code_obj)
+                    first = self._exchange(child, job, None)
+                    if first["status"] == "stopped":
+                        return
+                    if first["status"] != "ok" or first.get("kind") != "ready":
+                        send_msg(self.wfd, dict(first, op="test", index=-1))  # import failed / no entry
+                        return
+                res = self._exchange(child, job, test_input)
+                if res["status"] == "stopped":
+                    return
+                send_msg(self.wfd, dict(res, op="test", index=i))
+                failed = res["status"] != "ok" or res.get("kind") != "result"
+                if failed and job["early_exit"]:
+                    return
+                if res["status"] != "ok":  # the child is dead or killed: a fresh one for the rest
+                    self._close_child(child)
+                    child = None
+                    self.kill_all()
+        finally:
+            if child is not None:
+                self._close_child(child)
+            self.kill_all()
+            self.wipe_scratch()
+
+    @staticmethod
+    def _close_child(child: tuple[int, dict, int]) -> None:
+        pid, fds, cmd_w = child
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        for fd in (cmd_w, *fds.values()):
+            os.close(fd)
+
+    def _exchange(self, child: tuple[int, dict, int], job: dict, test_input) -> dict:
+        """Send one test to the sample child (None: just wait for its "ready") and wait for its
+        result frame, within the limits."""
+        pid, fds, cmd_w = child
+        cpu_limit = job["time_limit"]
+        if test_input is not None:
+            try:
+                send_msg(cmd_w, {"input": test_input})
+            except OSError:
+                pass  # the child died; watch() sees it exit
+        res = self.watch(pid, fds, job, cpu_limit, until_msg=True)
+        bufs = res.pop("bufs")
+        exited = res.pop("exited")
+        res["stderr"] = bytes(bufs["err"][-2000:]).decode("utf-8", "replace")
+        bufs["err"].clear()
+        bufs["out"].clear()
+        raw = bufs["res"]
+        if res["status"] == "ok" and self._frame_complete(raw):
+            a, _ = _HEADER.unpack_from(raw)
+            try:
+                msg = _loads(bytes(raw[_HEADER.size : _HEADER.size + a]).decode())
+                if not isinstance(msg, dict):
+                    raise ValueError("not an object")
+            except ValueError:
+                msg = {"kind": "exception", "error": "malformed result frame"}
+            raw.clear()
+            res["kind"] = str(msg.get("kind", ""))
+            for key in ("result", "error", "exc_type"):
+                if key in msg:
+                    res[key] = str(msg[key])
+            if res["cpu_s"] > cpu_limit:
+                res["status"] = "timeout"
+            return res
+        if res["status"] == "ok" and exited:  # the child is gone without a result
+            res.update(self._reap(pid))
+        return res
+
+    def _reap(self, pid: int) -> dict:
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            return {"status": "signaled", "signal": signal.SIGKILL}
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            return {"status": "timeout" if sig == signal.SIGXCPU else "signaled", "signal": sig}
+        return {"status": "exited", "exit_code": os.WEXITSTATUS(status)}
+
+    # ---- main loop
+    def serve(self) -> None:
+        send_msg(self.wfd, {"op": "ready", "pid": os.getpid(), "uid": os.getuid()})
+        while True:
+            try:
+                job, _ = recv_msg(self.rfd)
+            except EOFError:
+                return
+            op = job.get("op")
+            if op == "stop":
+                continue  # a late stop for a sample that already finished
+            if op == "ping":
+                send_msg(self.wfd, {"op": "pong"})
+                continue
+            if op != "sample":
+                send_msg(self.wfd, {"op": "error", "error": f"unknown op {op!r}"})
+                continue
+            self.stop_requested = False
+            try:
+                code_obj = compile(job["code"], "<solution>", "exec", dont_inherit=True)
+            except (SyntaxError, ValueError, OverflowError, RecursionError, MemoryError) as exc:
+                send_msg(self.wfd, {"op": "test", "index": -1, "status": "compile_error",
+                                    "error": f"{type(exc).__name__}: {exc}"[:2000]})
+                send_msg(self.wfd, {"op": "done"})
+                continue
+            if job["mode"] == "functional":
+                self.run_functional(job, code_obj)
+            else:
+                for i, test_input in enumerate(job["inputs"]):
+                    if self.poll_stop():
+                        break
+                    res, stdout = self.run_stdin_test(job, code_obj, test_input)
+                    if res["status"] == "stopped":
+                        break
+                    res["index"] = i
+                    res["op"] = "test"
+                    send_msg(self.wfd, res, stdout)
+                    if job["early_exit"] and (res["status"] != "ok"):
+                        break
+            send_msg(self.wfd, {"op": "done"})
+
+
+# ------------------------------------------------------------------- code that runs in the test child
+def run_main(code_obj) -> None:
+    """Run the program as `__main__` and exit the way CPython's interpreter shutdown does:
+    wait for non-daemon threads, run atexit hooks, flush stdio, then exit with the right status."""
+    import atexit
+    import builtins
+    import threading
+    import traceback
+    import types
+
+    main = types.ModuleType("__main__")
+    main.__dict__.update(__builtins__=builtins, __file__="/tmp/main.py")
+    sys.modules["__main__"] = main
+    sys.argv = ["main.py"]
+    sys.setrecursionlimit(1000)
+    code = 0
+    try:
+        exec(code_obj, main.__dict__)
+    except SystemExit as exc:
+        code = _exit_code(exc)
+    except BaseException:  # noqa: BLE001 - report like the interpreter does
+        traceback.print_exc()
+        code = 1
+    try:
+        threading._shutdown()  # type: ignore[attr-defined]  # join non-daemon threads
+    except BaseException:  # noqa: BLE001
+        pass
+    try:
+        atexit._run_exitfuncs()
+    except BaseException:  # noqa: BLE001
+        pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001
+            code = code or 120
+    os._exit(code)
+
+
+def _exit_code(exc: SystemExit) -> int:
+    if exc.code is None:
+        return 0
+    if isinstance(exc.code, int):
+        return exc.code & 0xFF
+    try:
+        print(exc.code, file=sys.stderr)
+    except BaseException:  # noqa: BLE001
+        pass
+    return 1
+
+
+def run_functional_child(code_obj, func_name: str, preamble: dict, cmd_fd: int, res_fd: int) -> None:
+    """Execute the module once, then for each test input call `func_name` on a FRESH `Solution()`
+    and send back the result serialised to JSON here (tuples become lists; anything JSON cannot
+    represent is a failure), so no live object ever reaches the judge."""
+    import builtins
+    import types
+
+    sys.setrecursionlimit(50000)
+    main = types.ModuleType("__main__")
+    main.__dict__.update(preamble)
+    main.__dict__.update(__name__="__main__", __builtins__=builtins, __file__="/tmp/main.py")
+    sys.modules["__main__"] = main
+    try:
+        exec(code_obj, main.__dict__)
+    except SystemExit:
+        pass
+    except MemoryError:
+        send_msg(res_fd, {"kind": "exception", "exc_type": "MemoryError", "error": "MemoryError at import"})
+        os._exit(1)
+    except BaseException as exc:  # noqa: BLE001
+        send_msg(res_fd, {"kind": "exception", "exc_type": type(exc).__name__, "error": _short(exc)})
+        os._exit(1)
+    cls = main.__dict__.get("Solution")
+    if cls is None and not callable(main.__dict__.get(func_name)):
+        send_msg(res_fd, {"kind": "no_entry", "error": f"no class Solution (or function {func_name}) defined"})
+        os._exit(1)
+    if cls is not None and not callable(getattr(cls, func_name, None)):
+        send_msg(res_fd, {"kind": "no_entry", "error": f"Solution has no method {func_name}"})
+        os._exit(1)
+    send_msg(res_fd, {"kind": "ready"})
+    while True:
+        try:
+            msg, _ = recv_msg(cmd_fd)
+        except EOFError:
+            os._exit(0)
+        try:
+            args = [_loads(line) for line in msg["input"].split("\n") if line.strip()]
+            fn = getattr(cls(), func_name) if cls is not None else main.__dict__[func_name]
+            value = fn(*args)
+            text = _encode_result(value)
+            reply = {"kind": "result", "result": text}
+        except MemoryError:
+            reply = {"kind": "exception", "exc_type": "MemoryError", "error": "MemoryError"}
+        except (TypeError, ValueError) as exc:
+            if "JSON serializable" in str(exc) or "Circular reference" in str(exc):
+                reply = {"kind": "not_serialisable", "error": _short(exc)}
+            else:
+                reply = {"kind": "exception", "exc_type": type(exc).__name__, "error": _short(exc)}
+        except SystemExit as exc:
+            reply = {"kind": "exception", "exc_type": "SystemExit", "error": _short(exc)}
+        except BaseException as exc:  # noqa: BLE001
+            reply = {"kind": "exception", "exc_type": type(exc).__name__, "error": _short(exc)}
+        try:
+            send_msg(res_fd, reply)
+        except BaseException:  # noqa: BLE001
+            os._exit(1)
+
+
+def _short(exc: BaseException) -> str:
+    try:
+        return f"{type(exc).__name__}: {exc}"[:500]
+    except BaseException:  # noqa: BLE001
+        return type(exc).__name__
+
+
+# ----------------------------------------------------------------------------------------- entry
+def main() -> None:
+    cfg = json.loads(sys.argv[1])
+    rfd, wfd = cfg["rfd"], cfg["wfd"]
+    try:
+        isolate(cfg)
+    except BaseException as exc:  # noqa: BLE001 - report the reason to the grader, then exit
+        try:
+            send_msg(wfd, {"op": "error", "error": f"sandbox set-up failed: {type(exc).__name__}: {exc}"})
+        finally:
+            os._exit(71)
+    os.environ.clear()
+    os.environ.update(PATH="/usr/local/bin:/usr/bin:/bin", HOME="/tmp", LANG="C.UTF-8", TMPDIR="/tmp",
+                      OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    sys.set_int_max_str_digits(0)
+    import importlib
+
+    for name in PRELOAD + cfg.get("preload", []):
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - optional (numpy may be absent)
+            pass
+    # No handlers at all in pid 1: the kernel then drops every signal sent from inside the
+    # namespace, so test code cannot interrupt or kill the server.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    Server(cfg, rfd, wfd).serve()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

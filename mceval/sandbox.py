@@ -1,0 +1,388 @@
+"""The sandbox: the only place model-written code runs.
+
+A `Sandbox` is one long-lived isolated fork-server (`mceval/executor.py`) per grading worker:
+started once, reused for every sample, restarted only if it dies or stops answering. This side
+(the grader's process) creates the cgroups, starts the executor, sends it code and test inputs,
+and receives raw observations; it never sends expected outputs, and it keeps a watchdog on every
+reply so a wedged sandbox is killed and replaced without losing the sample's result.
+
+Isolation (see executor.py): mount/pid/net/ipc/uts namespaces, a read-only root holding only the
+interpreter's install, a private tmpfs scratch dir, an unprivileged uid without capabilities,
+rlimits per test, and - when running as root with cgroup v1 or v2 available - a memory + pids
+cgroup per sandbox, so a fork bomb of big allocations cannot exhaust the machine. Without root the
+executor uses a user namespace; if neither works, `SandboxUnavailableError` says why. Nothing ever
+runs unsandboxed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mceval.executor import recv_msg, send_msg
+
+EXECUTOR = Path(__file__).with_name("executor.py")
+# Server overhead on top of the per-test memory limit (the interpreter, preloaded modules, scratch).
+_CGROUP_SLACK = 192 * 1024 * 1024
+_RLIMIT_AS_SLACK = 256 * 1024 * 1024  # address space of the interpreter itself (libraries, arenas)
+
+
+class SandboxUnavailableError(RuntimeError):
+    """The machine cannot isolate untrusted code (no root and no user namespaces, ...)."""
+
+
+class SandboxCrashed(RuntimeError):
+    """The sandbox died or stopped answering; it has been killed and will be restarted."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits for one sample's tests. `time_s` is CPU time per test; the wall limit is
+    `wall_factor * time_s + 2` so a loaded machine does not turn slow tests into TLEs (a program
+    that sleeps or blocks still ends there)."""
+
+    time_s: float = 6.0
+    memory_bytes: int = 1024 * 1024 * 1024
+    max_output: int = 64 * 1024 * 1024
+    max_processes: int = 64
+    wall_factor: float = 3.0
+
+
+@dataclass
+class Observation:
+    """What the sandbox saw for one test. `status`: ok | exited | signaled | timeout |
+    output_limit | compile_error | crashed; `kind` for functional tests: ready | result |
+    exception | not_serialisable | no_entry."""
+
+    index: int
+    status: str
+    stdout: bytes = b""
+    result: str | None = None
+    kind: str = ""
+    exit_code: int | None = None
+    signal: int | None = None
+    cpu_s: float = 0.0
+    wall_s: float = 0.0
+    stderr: str = ""
+    error: str = ""
+    exc_type: str = ""
+    oom_killed: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------------------- cgroups
+class _Cgroup:
+    """Per-sandbox memory + pids cgroup (v1 controllers or v2), created under our own cgroup."""
+
+    def __init__(self, name: str, memory_bytes: int, max_pids: int) -> None:
+        self.dirs: list[Path] = []
+        self.procs: list[str] = []
+        self.oom_file: Path | None = None
+        self.version = 0
+        root = Path("/sys/fs/cgroup")
+        own = _own_cgroups()
+        mem_v1, pids_v1 = root / "memory", root / "pids"
+        if (mem_v1 / "memory.limit_in_bytes").exists() and (pids_v1 / "pids.max").exists() or \
+                (mem_v1 / "memory.limit_in_bytes").exists() and (pids_v1 / "cgroup.procs").exists():
+            mem = mem_v1 / own.get("memory", "/").lstrip("/") / name
+            pids = pids_v1 / own.get("pids", "/").lstrip("/") / name
+            for d in (mem, pids):
+                d.mkdir(exist_ok=True)
+                self.dirs.append(d)
+            (mem / "memory.limit_in_bytes").write_text(str(memory_bytes))
+            memsw = mem / "memory.memsw.limit_in_bytes"
+            if memsw.exists():
+                memsw.write_text(str(memory_bytes))
+            (pids / "pids.max").write_text(str(max_pids))
+            self.procs = [str(mem / "cgroup.procs"), str(pids / "cgroup.procs")]
+            self.oom_file = mem / "memory.oom_control"
+            self.version = 1
+        elif (root / "cgroup.controllers").exists():
+            base = root / own.get("", "/").lstrip("/")
+            enabled = (base / "cgroup.subtree_control").read_text().split()
+            if not {"memory", "pids"} <= set(enabled):
+                raise OSError(f"cgroup v2 controllers memory+pids not enabled in {base}")
+            d = base / name
+            d.mkdir(exist_ok=True)
+            self.dirs.append(d)
+            (d / "memory.max").write_text(str(memory_bytes))
+            if (d / "memory.swap.max").exists():
+                (d / "memory.swap.max").write_text("0")
+            (d / "pids.max").write_text(str(max_pids))
+            self.procs = [str(d / "cgroup.procs")]
+            self.oom_file = d / "memory.events"
+            self.version = 2
+        else:
+            raise OSError("no usable cgroup hierarchy under /sys/fs/cgroup")
+
+    def oom_kills(self) -> int:
+        if self.oom_file is None:
+            return 0
+        try:
+            for line in self.oom_file.read_text().splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill":
+                    return int(value)
+        except (OSError, ValueError):
+            pass
+        return 0
+
+    def remove(self) -> None:
+        for d in self.dirs:
+            for _ in range(50):
+                try:
+                    d.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.02)
+
+
+def _own_cgroups() -> dict[str, str]:
+    """{controller: path} of this process (v2 under the key "")."""
+    out: dict[str, str] = {}
+    try:
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            _, controllers, path = line.split(":", 2)
+            for c in controllers.split(",") if controllers else [""]:
+                out[c] = path
+    except OSError:
+        pass
+    return out
+
+
+def _interpreter_binds() -> list[str]:
+    """Host paths the sandbox sees (read-only): system libraries and the interpreter's install."""
+    paths = ["/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin"]
+    for p in (sys.base_prefix, sys.prefix, sys.exec_prefix, sys.base_exec_prefix):
+        real = os.path.realpath(p)
+        for q in (p, real):
+            if q not in paths and not any(q == b or q.startswith(b.rstrip("/") + "/") for b in paths[:7]):
+                paths.append(q)
+    exe = os.path.realpath(sys.executable)
+    if not any(exe.startswith(os.path.realpath(p).rstrip("/") + "/") for p in paths):
+        paths.append(os.path.dirname(exe))
+    return paths
+
+
+_uid_lock = threading.Lock()
+_uid_counter = 0
+
+
+def _next_uid() -> int:
+    """An unprivileged uid, unique per sandbox in this process and (almost surely) across processes,
+    so rlimits counted per uid and kill(-1) never reach another sandbox."""
+    global _uid_counter
+    with _uid_lock:
+        _uid_counter += 1
+        return 0x2000_0000 + (os.getpid() % 0x100000) * 256 + _uid_counter % 256
+
+
+# ------------------------------------------------------------------------------------------ sandbox
+class Sandbox:
+    """One isolated fork-server. Not thread-safe: one sample at a time (the Grader owns that)."""
+
+    def __init__(self, name: str = "mceval", limits: Limits | None = None, startup_timeout_s: float = 60.0,
+                 preload: tuple[str, ...] = ("numpy", "sortedcontainers"), watchdog_slack_s: float = 15.0) -> None:
+        self.name = name
+        self.watchdog_slack_s = watchdog_slack_s
+        self.limits = limits or Limits()
+        self.startup_timeout_s = startup_timeout_s
+        self.preload = list(preload)
+        self.proc: subprocess.Popen | None = None
+        self.cgroup: _Cgroup | None = None
+        self.restarts = 0
+        self._wfd = self._rfd = -1
+        self._log: tempfile._TemporaryFileWrapper | None = None
+        self.uid = _next_uid()
+        self.start()
+
+    # ---- lifecycle
+    def start(self) -> None:
+        if not sys.platform.startswith("linux"):
+            raise SandboxUnavailableError("the mceval sandbox needs Linux namespaces")
+        cg_name = f"mceval-{os.getpid()}-{self.uid & 0xFFFFFF:x}"
+        procs: list[str] = []
+        if os.geteuid() == 0:
+            try:
+                mem = self.limits.memory_bytes + _CGROUP_SLACK
+                self.cgroup = _Cgroup(cg_name, mem, self.limits.max_processes + 8)
+                procs = self.cgroup.procs
+            except OSError:
+                self.cgroup = None  # fall back to rlimits (RLIMIT_AS + RLIMIT_NPROC per uid)
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        cfg = {
+            "rfd": req_r, "wfd": resp_w, "uid": self.uid, "grader_pid": os.getpid(),
+            "binds": _interpreter_binds(), "scratch_bytes": 256 * 1024 * 1024,
+            "cgroup_procs": procs, "preload": self.preload,
+        }
+        self._log = tempfile.TemporaryFile()
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", "-X", "frozen_modules=on", str(EXECUTOR), json.dumps(cfg)],
+                pass_fds=(req_r, resp_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=self._log, close_fds=True, start_new_session=True,
+                env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+            )
+        finally:
+            os.close(req_r)
+            os.close(resp_w)
+        self._wfd, self._rfd = req_w, resp_r
+        try:
+            msg = self._recv(self.startup_timeout_s)
+        except SandboxCrashed as exc:
+            log = self._read_log()
+            self.close()
+            raise SandboxUnavailableError(f"the sandbox did not start: {exc}. {log}".strip()) from None
+        if msg.get("op") != "ready":
+            self.close()
+            raise SandboxUnavailableError(
+                f"{msg.get('error', msg)}. The grader needs root, or unprivileged user namespaces "
+                "(sysctl kernel.unprivileged_userns_clone=1 / user.max_user_namespaces > 0), to isolate code."
+            )
+
+    def _read_log(self) -> str:
+        if self._log is None:
+            return ""
+        try:
+            self._log.seek(0)
+            return self._log.read()[-2000:].decode("utf-8", "replace")
+        except (OSError, ValueError):
+            return ""
+
+    def close(self) -> None:
+        for fd in (self._wfd, self._rfd):
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._wfd = self._rfd = -1
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                try:
+                    self.proc.kill()  # pid 1 inside has PDEATHSIG=SIGKILL: the namespace goes with it
+                except ProcessLookupError:
+                    pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+            self.proc = None
+        if self.cgroup is not None:
+            self._kill_cgroup()
+            self.cgroup.remove()
+            self.cgroup = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def _kill_cgroup(self) -> None:
+        """Belt and braces: SIGKILL anything still listed in our cgroups."""
+        assert self.cgroup is not None
+        for _ in range(50):
+            pids = []
+            for procs in self.cgroup.procs:
+                try:
+                    pids += [int(p) for p in Path(procs).read_text().split()]
+                except OSError:
+                    pass
+            if not pids:
+                return
+            for p in pids:
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.02)
+
+    def restart(self) -> None:
+        self.close()
+        self.restarts += 1
+        self.start()
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    # ---- channel with a watchdog
+    def _recv(self, timeout_s: float) -> dict:
+        obj, _ = self._recv_blob(timeout_s)
+        return obj
+
+    def _recv_blob(self, timeout_s: float) -> tuple[dict, bytes]:
+        ready, _, _ = select.select([self._rfd], [], [], max(timeout_s, 0.0))
+        if not ready:
+            raise SandboxCrashed(f"no reply within {timeout_s:.0f} s")
+        try:
+            return recv_msg(self._rfd, max_bytes=self.limits.max_output + (1 << 24))
+        except (EOFError, OSError, ValueError) as exc:
+            raise SandboxCrashed(f"channel broken: {exc}") from None
+
+    # ---- running a sample
+    def run(self, code: str, inputs: list[str], func_name: str | None, limits: Limits, early_exit: bool,
+            judge=None) -> list[Observation]:
+        """Run one sample's tests in order and return an `Observation` per test that ran.
+        `judge(obs) -> bool` (the grader's verdict on a test, decided here, outside the sandbox)
+        returning False with `early_exit` stops the sample. A sandbox that dies or wedges gives a
+        `crashed` observation for the test in progress and is restarted: no result is lost."""
+        if not self.alive:
+            self.restart()
+        job = {
+            "op": "sample", "mode": "functional" if func_name else "stdin", "code": code, "inputs": inputs,
+            "func_name": func_name, "time_limit": limits.time_s, "wall_factor": limits.wall_factor,
+            "memory_bytes": limits.memory_bytes + _RLIMIT_AS_SLACK if limits.memory_bytes else 0,
+            "max_output": limits.max_output, "max_processes": limits.max_processes, "early_exit": early_exit,
+        }
+        # Longest legitimate silence: one test's wall limit plus the sandbox's own work.
+        watchdog = limits.wall_factor * limits.time_s + 2.0 + self.watchdog_slack_s
+        observations: list[Observation] = []
+        stopped = False
+        oom_before = self.cgroup.oom_kills() if self.cgroup else 0
+        try:
+            send_msg(self._wfd, job)
+            while True:
+                msg, blob = self._recv_blob(watchdog)
+                op = msg.get("op")
+                if op == "done":
+                    return observations
+                if op == "error":
+                    raise SandboxCrashed(str(msg.get("error")))
+                obs = Observation(
+                    index=int(msg.get("index", -1)), status=str(msg.get("status")), stdout=blob,
+                    result=msg.get("result"), kind=str(msg.get("kind", "")), exit_code=msg.get("exit_code"),
+                    signal=msg.get("signal"), cpu_s=float(msg.get("cpu_s", 0.0)),
+                    wall_s=float(msg.get("wall_s", 0.0)), stderr=str(msg.get("stderr", "")),
+                    error=str(msg.get("error", "")), exc_type=str(msg.get("exc_type", "")),
+                )
+                if obs.status not in ("ok", "compile_error") and self.cgroup is not None:
+                    now = self.cgroup.oom_kills()
+                    obs.oom_killed = now > oom_before
+                    oom_before = now
+                observations.append(obs)
+                if judge is not None and not stopped and not judge(obs) and early_exit:
+                    stopped = True
+                    send_msg(self._wfd, {"op": "stop"})
+        except (SandboxCrashed, OSError) as exc:
+            log = self._read_log()
+            index = max((o.index for o in observations), default=-1) + 1
+            self.restart()
+            observations.append(Observation(index=index, status="crashed", error=f"{exc} {log[-300:]}".strip()))
+            return observations

@@ -1,0 +1,122 @@
+"""A tiny, randomly initialised Qwen2-style causal LM with an in-memory tokenizer.
+
+Why: tests and CPU smoke runs of the evaluator and the trainer need a real `transformers`
+model and tokenizer (chat template, eos/pad, `generate`, `save_pretrained`) without
+downloading anything. The tokenizer is byte-level BPE with no merges: every UTF-8 byte is a
+token, so any text round-trips, and the vocabulary stays at 256 + a few special tokens.
+The model is random: its outputs are gibberish, which is exactly what the graders must
+survive (no code block -> NO_CODE, truncation -> finish_reason "length").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+TINY_MODEL_NAME = "tiny-random"
+
+# Qwen2-style special tokens; <|im_end|> ends an assistant turn and is the eos token.
+PAD_TOKEN = "<|endoftext|>"
+IM_START = "<|im_start|>"
+IM_END = "<|im_end|>"
+SPECIAL_TOKENS = (PAD_TOKEN, IM_START, IM_END)
+
+# The ChatML template Qwen2 models ship (system message optional, generation prompt opens
+# an assistant turn). Kept small on purpose: no tools, no reasoning blocks.
+CHAT_TEMPLATE = (
+    "{%- for message in messages %}"
+    "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
+    "{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
+)
+
+
+def build_tiny_tokenizer():
+    """A byte-level `PreTrainedTokenizerFast` built in memory, with Qwen's chat template."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    byte_chars = sorted(pre_tokenizers.ByteLevel.alphabet())
+    vocab = {ch: i for i, ch in enumerate(byte_chars)}
+    backend = Tokenizer(models.BPE(vocab=vocab, merges=[]))
+    backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    backend.decoder = decoders.ByteLevel()
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        eos_token=IM_END,
+        pad_token=PAD_TOKEN,
+        additional_special_tokens=[IM_START],
+        model_max_length=32768,
+    )
+    # Special tokens may not have been added by the constructor in every version; make sure.
+    tokenizer.add_special_tokens({"eos_token": IM_END, "pad_token": PAD_TOKEN})
+    tokenizer.add_tokens([IM_START], special_tokens=True)
+    tokenizer.chat_template = CHAT_TEMPLATE
+    tokenizer.padding_side = "left"  # decoder-only generation pads on the left
+    return tokenizer
+
+
+def build_tiny_model(seed: int = 0, *, num_layers: int = 2, hidden_size: int = 64):
+    """Return `(model, tokenizer)`: a random Qwen2ForCausalLM (~100K parameters) and its tokenizer.
+
+    The same seed gives the same weights, so tests are reproducible.
+    """
+    import torch
+    from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
+
+    tokenizer = build_tiny_tokenizer()
+    config = Qwen2Config(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=hidden_size * 2,
+        num_hidden_layers=num_layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=32768,
+        tie_word_embeddings=True,
+        bos_token_id=None,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = Qwen2ForCausalLM(config)
+    model.eval()
+    model.generation_config = GenerationConfig(
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=None,
+        do_sample=True,
+        temperature=1.0,
+        top_p=1.0,
+        top_k=0,
+    )
+    return model, tokenizer
+
+
+def save_tiny_model(directory: str | Path, seed: int = 0, **model_options) -> Path:
+    """Write the tiny model and tokenizer with `save_pretrained`, loadable by `--model DIR`,
+    `AutoModelForCausalLM.from_pretrained`, `transformers serve` and vLLM (which needs a larger
+    head size: pass hidden_size=256). Returns the directory."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    model, tokenizer = build_tiny_model(seed, **model_options)
+    model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory
+
+
+def load_model_and_tokenizer(name_or_path: str, *, seed: int = 0, dtype: str | None = None):
+    """`tiny-random` builds the tiny model; anything else goes to `from_pretrained`
+    (local directory or Hub id already in the cache)."""
+    if name_or_path == TINY_MODEL_NAME:
+        return build_tiny_model(seed)
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+    kwargs = {"dtype": dtype} if dtype else {}
+    model = AutoModelForCausalLM.from_pretrained(name_or_path, **kwargs)
+    model.eval()
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "left"
+    return model, tokenizer

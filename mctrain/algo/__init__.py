@@ -1,0 +1,1 @@
+"""MicroCoder-GRPO algorithm pieces as engine-free functions (no TRL imports), reusable by any trainer."""

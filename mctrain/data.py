@@ -1,0 +1,64 @@
+"""Training data: problems from a `build-dataset` output (local dir or Hub id) -> TRL prompt rows.
+
+Each row carries the LiveCodeBench chat prompt (the same `mceval.prompts.build_chat_messages`
+the benchmark uses, so train and eval prompts agree) and a `problem_index` into the loaded
+problem list: the reward looks the `Problem` (tests included) up by that index, so the tests
+never travel through the dataloader, and the index is a stable per-prompt id for the
+truncation-mask draw whatever the number of processes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from mcdata.schema import Problem, SchemaError
+
+
+def load_problems(source: str | Path, split: str = "train", *, limit: int | None = None) -> list[Problem]:
+    """Problems of one split of a `build-dataset` Parquet directory or Hub dataset id.
+
+    Raises FileNotFoundError / ValueError naming the source, split, row and field on bad input.
+    """
+    import datasets
+
+    source = str(source)
+    local = Path(source).expanduser()
+    if local.exists() and not local.is_dir():
+        raise ValueError(f"{source}: expected a `microcoder build-dataset` output directory, got a file")
+    if not local.exists() and (source.startswith((".", "/", "~")) or source.count("/") != 1):
+        raise FileNotFoundError(f"dataset not found: {source} is neither a local directory nor a Hub id (owner/name)")
+    try:
+        rows = datasets.load_dataset(str(local) if local.exists() else source, split=split)
+    except ValueError as exc:
+        if "split" in str(exc).lower():
+            raise ValueError(f"{source}: no split {split!r} ({exc})") from exc
+        raise
+    except (datasets.exceptions.DatasetNotFoundError, FileNotFoundError) as exc:
+        raise FileNotFoundError(f"dataset not found: {source} ({exc})") from exc
+    problems = []
+    for i, row in enumerate(rows):
+        if limit is not None and i >= limit:
+            break
+        try:
+            problems.append(Problem.from_row(row))
+        except SchemaError as exc:
+            raise SchemaError(f"{source} [{split}], row {i}: {exc}") from exc
+    if not problems:
+        raise ValueError(f"{source} [{split}]: no problems")
+    return problems
+
+
+def prompt_dataset(problems: Sequence[Problem]):
+    """A `datasets.Dataset` with columns prompt (chat messages), problem_index, problem_id."""
+    import datasets
+
+    from mceval.prompts import build_chat_messages
+
+    return datasets.Dataset.from_dict(
+        {
+            "prompt": [build_chat_messages(p) for p in problems],
+            "problem_index": list(range(len(problems))),
+            "problem_id": [p.problem_id for p in problems],
+        }
+    )

@@ -1,0 +1,117 @@
+"""The tiny model, the LiveCodeBench prompt, the hf backend and the generation cache, one by one."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mcdata.schema import Problem, TestCase
+from mceval.bench import Completion, SamplingConfig, make_backend
+from mceval.bench.backends import prompt_seed
+from mceval.bench.cache import GenerationCache, cache_key
+from mceval.prompts import SYSTEM_MESSAGE, build_chat_messages, render_prompt
+from mceval.tiny_model import build_tiny_model, build_tiny_tokenizer, save_tiny_model
+
+STDIN = Problem(problem_id="abc1_a", source="lcb", statement="Print A+B.", tests=(TestCase("1 2\n", "3\n"),))
+FUNCTIONAL = Problem(problem_id="1", source="lcb", statement="Add.", tests=(TestCase("1\n2", "3", "functional"),),
+                     starter_code="class Solution:\n    def add(self, a: int, b: int) -> int:\n        ", func_name="add")
+
+
+def test_prompts_are_livecodebench_exactly():
+    system, user = build_chat_messages(STDIN)
+    assert system == {"role": "system", "content": SYSTEM_MESSAGE}
+    assert SYSTEM_MESSAGE.startswith("You are an expert Python programmer.")
+    assert user["content"] == (
+        "### Question:\nPrint A+B.\n\n### Format: Read the inputs from stdin solve the problem and write the answer "
+        "to stdout (do not directly test on the sample inputs). Enclose your code within delimiters as follows. "
+        "Ensure that when the python program runs, it reads the inputs, runs the algorithm and writes output to "
+        "STDOUT.\n```python\n# YOUR CODE HERE\n```\n\n### Answer: (use the provided format with backticks)\n\n"
+    )
+    user = build_chat_messages(FUNCTIONAL)[1]["content"]
+    assert user == (
+        "### Question:\nAdd.\n\n### Format: You will use the following starter code to write the solution to the "
+        "problem and enclose your code within delimiters.\n```python\n" + FUNCTIONAL.starter_code + "\n```\n\n"
+        "### Answer: (use the provided format with backticks)\n\n"
+    )
+
+
+def test_tiny_tokenizer_round_trips_and_has_a_chat_template(tmp_path):
+    tokenizer = build_tiny_tokenizer()
+    text = "héllo ✓ \t\n```python\nprint(1)\n```"
+    assert tokenizer.decode(tokenizer(text)["input_ids"]) == text
+    rendered = render_prompt(build_chat_messages(STDIN), tokenizer)
+    assert rendered.startswith("<|im_start|>system\n" + SYSTEM_MESSAGE + "<|im_end|>\n<|im_start|>user\n### Question:")
+    assert rendered.endswith("<|im_start|>assistant\n")
+    ids = tokenizer(rendered, add_special_tokens=False)["input_ids"]
+    assert ids[0] == tokenizer.convert_tokens_to_ids("<|im_start|>") and tokenizer.decode(ids) == rendered
+    assert tokenizer.eos_token == "<|im_end|>" and tokenizer.pad_token == "<|endoftext|>"
+
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    directory = save_tiny_model(tmp_path / "tiny", seed=3)
+    model, _ = build_tiny_model(seed=3)
+    loaded = AutoModelForCausalLM.from_pretrained(directory)
+    assert all((a == b).all() for a, b in zip(model.state_dict().values(), loaded.state_dict().values()))
+    assert render_prompt(build_chat_messages(STDIN), AutoTokenizer.from_pretrained(directory)) == rendered
+
+
+def test_hf_backend_seeds_per_prompt_and_stops_at_eos():
+    model, tokenizer = build_tiny_model(seed=0)
+    backend = make_backend("hf", model=model, tokenizer=tokenizer)
+    sampling = SamplingConfig(n=3, temperature=1.0, max_tokens=12, seed=5)
+    a, b = build_chat_messages(STDIN), build_chat_messages(FUNCTIONAL)
+    first = backend.generate([a, b], sampling)
+    assert [len(x) for x in first] == [3, 3]
+    # A prompt gets the same samples wherever it sits in the batch (resume-safe); another seed differs.
+    assert backend.generate([b], sampling)[0] == first[1]
+    other = backend.generate([b], SamplingConfig(n=3, temperature=1.0, max_tokens=12, seed=6))[0]
+    assert other != first[1]
+    for completion in first[0] + first[1]:
+        assert 1 <= completion.num_tokens <= 12
+        assert (completion.finish_reason == "length") == (completion.num_tokens == 12) or completion.finish_reason == "stop"
+    greedy = backend.generate([a], SamplingConfig(n=2, temperature=0.0, max_tokens=8))[0]
+    assert greedy[0] == greedy[1]
+
+    # eos handling: when the model always says eos, it stops at once with one token counted.
+    eos = tokenizer.eos_token_id
+
+    def always_eos(module, inputs, logits):
+        logits[..., eos] += 1e4
+        return logits
+
+    hook = backend.model.lm_head.register_forward_hook(always_eos)
+    try:
+        stopped = backend.generate([a], SamplingConfig(n=2, temperature=1.0, max_tokens=8))[0]
+    finally:
+        hook.remove()
+    assert stopped == [Completion("", 1, "stop")] * 2
+
+
+def test_sampling_config_rejects_bad_values():
+    for bad in ({"n": 0}, {"temperature": -1}, {"top_p": 0}, {"max_tokens": 0}):
+        with pytest.raises(ValueError):
+            SamplingConfig(**bad)
+    with pytest.raises(ValueError, match="unknown backend"):
+        make_backend("tgi")  # type: ignore[arg-type]
+    assert prompt_seed(0, [{"role": "user", "content": "x"}]) != prompt_seed(1, [{"role": "user", "content": "x"}])
+
+
+def test_cache_survives_a_torn_line_and_keys_on_everything(tmp_path):
+    messages = build_chat_messages(STDIN)
+    sampling = SamplingConfig(n=1, max_tokens=10)
+    key = cache_key("m", messages, sampling)
+    assert key != cache_key("m2", messages, sampling)
+    assert key != cache_key("m", build_chat_messages(FUNCTIONAL), sampling)
+    assert key != cache_key("m", messages, SamplingConfig(n=1, max_tokens=11))
+    path = tmp_path / "cache.jsonl"
+    cache = GenerationCache(path)
+    cache.put(key, "abc1_a", [Completion("```python\nprint(3)\n```", 9, "stop")])
+    with path.open("a") as fh:
+        fh.write('{"key": "torn", "completions": [{"te')  # a crash mid-write
+    reloaded = GenerationCache(path)
+    assert len(reloaded) == 1 and reloaded.get(key) == [Completion("```python\nprint(3)\n```", 9, "stop")]
+    reloaded.put("k2", "x", [Completion("a", 1, "length")])
+    lines = path.read_text().splitlines()
+    assert json.loads(lines[-1])["key"] == "k2"  # appended on a fresh line, after the torn one
+    assert len(GenerationCache(path)) == 2

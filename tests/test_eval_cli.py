@@ -1,0 +1,275 @@
+"""`microcoder eval --problems --generations --output` end to end on real problems, in the real sandbox.
+
+Nothing is replaced: real LiveCodeBench-format files (written with the Hub's encodings), the real CLI
+(typer's CliRunner in-process, plus one subprocess run of `python -m cli` for the exit code/stderr
+contract), the real grader.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from mcdata.schema import Problem
+from mceval.evaluate import PARTIAL_FILE, _fingerprint, evaluate_files
+from mceval.lcb_format import load_lcb_problems, problem_to_lcb_row, restricted_loads
+from mceval.leetcode_format import UnsupportedProblem, problem_from_leetcodedataset_row
+from mceval.types import GradeConfig
+
+REPO = Path(__file__).resolve().parents[1]
+NUM_LEETCODE = 30  # the first 30 convertible problems of LeetCodeDataset v0.3.1-test (~2,750 tests)
+
+MUTATION = """
+
+_mc_original = Solution.{func}
+
+
+def _mc_wrong(self, *args, **kwargs):  # the reference answer, changed so that it is always wrong
+    result = _mc_original(self, *args, **kwargs)
+    if isinstance(result, bool):
+        return not result
+    if isinstance(result, (int, float)):
+        return result + 1
+    if isinstance(result, str):
+        return result + "#"
+    if isinstance(result, list):
+        return result + [result[0] if result else 0]
+    return [result]
+
+
+Solution.{func} = _mc_wrong
+"""
+
+
+def _invoke(*args: str):
+    return CliRunner().invoke(app, ["eval", *args])
+
+
+def _leetcode_problems(shared_data: Path, count: int) -> list[Problem]:
+    problems = []
+    path = shared_data / "leetcodedataset" / "LeetCodeDataset-v0.3.1-test.jsonl.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            try:
+                problems.append(problem_from_leetcodedataset_row(json.loads(line), where=f"{path.name}: line {number}"))
+            except UnsupportedProblem:
+                continue
+            if len(problems) == count:
+                break
+    return problems
+
+
+def _write_problems(path: Path, problems: list[Problem]) -> Path:
+    path.write_text("".join(json.dumps(problem_to_lcb_row(p)) + "\n" for p in problems))
+    return path
+
+
+def _samples(outdir: Path) -> list[dict]:
+    return [json.loads(line) for line in (outdir / "samples.jsonl").read_text().splitlines()]
+
+
+def test_leetcode_references_pass_and_mutants_fail(shared_data: Path, tmp_path: Path) -> None:
+    problems = _leetcode_problems(shared_data, NUM_LEETCODE)
+    assert len(problems) == NUM_LEETCODE
+    problems_file = _write_problems(tmp_path / "problems.jsonl", problems)
+    generations = [
+        {"question_id": p.problem_id, "code_list": [p.solutions[0], p.solutions[0] + MUTATION.format(func=p.func_name)]}
+        for p in problems
+    ]
+    (tmp_path / "gens.json").write_text(json.dumps(generations))
+    out = tmp_path / "out"
+
+    result = _invoke("--problems", str(problems_file), "--generations", str(tmp_path / "gens.json"), "--output", str(out), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "pass@1 0.5000 on 30 problems, 60 samples" in result.output
+
+    samples = _samples(out)
+    assert len(samples) == 2 * NUM_LEETCODE
+    references = [s for s in samples if s["sample_index"] == 0]
+    mutants = [s for s in samples if s["sample_index"] == 1]
+    assert all(s["passed"] and s["verdict"] == "AC" and s["num_passed"] == s["num_tests"] for s in references)
+    assert sum(s["num_tests"] for s in references) > 2_500
+    assert all(not s["passed"] and s["verdict"] == "WA" for s in mutants)
+    assert all(s["tests"][-1]["verdict"] == "WA" and len(s["tests"]) <= s["num_tests"] for s in mutants)  # early exit
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["pass@1"] == 0.5 and summary["pass@k"] == {"1": 0.5, "2": 1.0}
+    assert summary["num_problems"] == NUM_LEETCODE and summary["num_samples"] == 60
+    assert summary["verdicts"]["AC"] == 30 and summary["verdicts"]["WA"] == 30
+    assert summary["by_platform"] == {"leetcode": 0.5}
+    assert summary["config"]["comparison"] == "microcoder"
+    assert len(summary["inputs"]["problems"]["sha256"]) == 64
+    assert not (out / PARTIAL_FILE).exists() and sorted(p.name for p in out.iterdir()) == ["samples.jsonl", "summary.json"]
+
+
+def _lcb_stdin_problems(shared_data: Path) -> tuple[list[Problem], dict[str, str]]:
+    """1873_A and abc301_a with all their tests, and O1-Mini's raw (accepted) answers to them."""
+    import base64
+    import zlib
+
+    from mcdata.schema import TestCase as Case
+
+    subs = {
+        r["question_id"]: r
+        for r in json.loads((shared_data / "lcb_submissions" / "O1-Mini-2024-09-12_N1_codegeneration_1_0.2_eval_all.json").read_text())
+    }
+    problems, answers = [], {}
+    for line in (shared_data / "sandboxfusion_samples" / "code_eval_live_code_bench_v1.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        io = json.loads(restricted_loads(zlib.decompress(base64.b64decode(record["test"])))["input_output"])
+        question_id = json.loads(record["labels"])["task_id"].split("/")[1]
+        if io["fn_name"]:
+            continue
+        meta = subs[question_id]
+        tests = [Case(i, o, "stdin", k < 1) for k, (i, o) in enumerate(zip(io["inputs"], io["outputs"]))]
+        problems.append(
+            Problem(problem_id=question_id, source="livecodebench", statement=meta["question_content"], tests=tests,
+                    platform=meta["platform"], difficulty=meta["difficulty"], contest_date=meta["contest_date"])
+        )
+        answers[question_id] = meta["output_list"][0]
+    return problems, answers
+
+
+def test_stdin_problems_from_raw_outputs(shared_data: Path, tmp_path: Path) -> None:
+    """output_list answers are extracted, then graded: accepted, wrong (mutated), no code at all."""
+    problems, answers = _lcb_stdin_problems(shared_data)
+    assert sorted(answers) == ["1873_A", "abc301_a"]
+    problems_file = _write_problems(tmp_path / "problems.jsonl", problems)
+    wrong = {"1873_A": answers["1873_A"].replace('"YES"', '"NO"'), "abc301_a": answers["abc301_a"].replace("'T'", "'A'")}
+    assert all(wrong[q] != answers[q] for q in answers)
+    generations = [
+        {"question_id": q, "output_list": [answers[q], wrong[q], "Sorry, I cannot solve this."]} for q in answers
+    ]
+    (tmp_path / "gens.json").write_text(json.dumps(generations))
+
+    for extract in ("robust", "lcb"):
+        out = tmp_path / extract
+        result = _invoke("--problems", str(problems_file), "--generations", str(tmp_path / "gens.json"),
+                         "--output", str(out), "--extract", extract, "--workers", "2", "--timeout", "5", "--quiet")
+        assert result.exit_code == 0, result.output
+        verdicts = {(s["question_id"], s["sample_index"]): s["verdict"] for s in _samples(out)}
+        assert verdicts == {
+            ("1873_A", 0): "AC", ("1873_A", 1): "WA", ("1873_A", 2): "NO_CODE",
+            ("abc301_a", 0): "AC", ("abc301_a", 1): "WA", ("abc301_a", 2): "NO_CODE",
+        }
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["extract"] == extract and summary["config"]["timeout_s"] == 5 and summary["config"]["workers"] == 2
+        assert summary["pass@1"] == pytest.approx(1 / 3) and summary["verdicts"]["NO_CODE"] == 2
+
+
+def test_resume_reuses_finished_rows(shared_data: Path, tmp_path: Path) -> None:
+    """A partial file from an interrupted run of the SAME job is reused (its rows are not regraded);
+    a torn last line is dropped; a partial file of another job is ignored."""
+    problems, answers = _lcb_stdin_problems(shared_data)
+    problems_file = _write_problems(tmp_path / "problems.jsonl", problems)
+    gens_file = tmp_path / "gens.json"
+    gens_file.write_text(json.dumps([{"question_id": q, "output_list": [a, "no code"]} for q, a in answers.items()]))
+    out = tmp_path / "out"
+    first = evaluate_files(problems_file, gens_file, out, progress=False)
+    rows = _samples(out)
+    assert first.resumed_samples == 0 and [r["verdict"] for r in rows] == ["AC", "NO_CODE", "AC", "NO_CODE"]
+
+    # Pretend the run stopped after two samples; mark one row so a regrade would be visible.
+    loaded = load_lcb_problems(problems_file)
+    from mceval.evaluate import load_generations
+
+    generations = load_generations(gens_file, [p.problem_id for p in loaded])
+    fingerprint = _fingerprint(loaded, generations, GradeConfig())
+    marked = dict(rows[0], verdict="TLE", passed=False)
+    (out / PARTIAL_FILE).write_text(
+        json.dumps({"fingerprint": fingerprint}) + "\n" + json.dumps(marked) + "\n" + json.dumps(rows[1]) + "\n" + '{"question_id": "abc'
+    )
+    second = evaluate_files(problems_file, gens_file, out, progress=False)
+    assert second.resumed_samples == 2
+    assert [r["verdict"] for r in _samples(out)] == ["TLE", "NO_CODE", "AC", "NO_CODE"]
+    assert not (out / PARTIAL_FILE).exists()
+
+    (out / PARTIAL_FILE).write_text(json.dumps({"fingerprint": "another job"}) + "\n" + json.dumps(marked) + "\n")
+    third = evaluate_files(problems_file, gens_file, out, progress=False)
+    assert third.resumed_samples == 0 and [r["verdict"] for r in _samples(out)] == ["AC", "NO_CODE", "AC", "NO_CODE"]
+
+
+# ------------------------------------------------------------------------------------------------ bad input
+def _row(question_id: str = "abc000_a", **changes) -> dict:
+    row = {
+        "question_id": question_id, "question_title": "", "question_content": "Print 3.", "platform": "atcoder",
+        "contest_date": "2024-01-01T00:00:00", "starter_code": "", "difficulty": "easy",
+        "public_test_cases": json.dumps([{"input": "", "output": "3\n", "testtype": "stdin"}]),
+        "private_test_cases": "[]", "metadata": "{}",
+    }
+    row.update(changes)
+    return row
+
+
+@pytest.mark.parametrize(
+    "problems, generations, message",
+    [
+        ([_row()], [{"question_id": "abc999_z", "code_list": ["print(3)"]}],
+         "gens.json: entry 1: field 'question_id' 'abc999_z' is not among the problems"),
+        ([_row()], "{not json", "gens.json: malformed JSON"),
+        ([_row()], {"question_id": "abc000_a"}, "gens.json: expected a JSON list"),
+        ([_row()], [{"question_id": "abc000_a"}], "gens.json: entry 1: needs a 'code_list' or an 'output_list' field"),
+        ([_row()], [{"question_id": "abc000_a", "code_list": []}], "gens.json: entry 1: field 'code_list' must be a non-empty list"),
+        ([_row()], [{"question_id": "abc000_a", "code_list": [3]}], "gens.json: entry 1: field 'code_list'[0] must be a string"),
+        ([_row()], [{"question_id": "abc000_a", "code_list": ["print(3)"]}, {"question_id": "abc000_a", "code_list": ["x"]}],
+         "gens.json: entry 2: duplicate question_id 'abc000_a'"),
+        ([_row(), "{broken"], [], "problems.jsonl: line 2: malformed JSON"),
+        ([_row(private_test_cases="eJy%%%")], [], "problems.jsonl: line 1: field 'private_test_cases' is neither JSON nor base64"),
+        ([_row(public_test_cases="[]")], [], "problems.jsonl: line 1: fields 'public_test_cases'/'private_test_cases' hold zero tests"),
+    ],
+)
+def test_bad_input_is_one_clear_line(tmp_path: Path, problems: list, generations, message: str) -> None:
+    problems_file = tmp_path / "problems.jsonl"
+    problems_file.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in problems))
+    gens_file = tmp_path / "gens.json"
+    gens_file.write_text(generations if isinstance(generations, str) else json.dumps(generations))
+    result = _invoke("--problems", str(problems_file), "--generations", str(gens_file), "--output", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out" / "summary.json").exists()
+
+
+def test_bad_options(tmp_path: Path) -> None:
+    problems_file = tmp_path / "problems.jsonl"
+    problems_file.write_text(json.dumps(_row()) + "\n")
+    gens_file = tmp_path / "gens.json"
+    gens_file.write_text(json.dumps([{"question_id": "abc000_a", "code_list": ["print(3)"]}]))
+    base = ["--problems", str(problems_file), "--generations", str(gens_file), "--output", str(tmp_path / "o")]
+    for extra, message in [
+        (["--comparison", "fuzzy"], "--comparison must be 'microcoder' or 'lcb'"),
+        (["--extract", "magic"], "--extract must be 'lcb' or 'robust'"),
+        (["--timeout", "0"], "--timeout must be positive"),
+        (["--workers", "0"], "--workers must be at least 1"),
+    ]:
+        result = _invoke(*base, *extra)
+        assert result.exit_code == 2 and message in result.output, result.output
+    result = _invoke("--output", str(tmp_path / "o"))
+    assert result.exit_code == 2 and "grading needs --problems FILE and --generations FILE" in result.output
+    result = _invoke("--problems", str(tmp_path / "nope.jsonl"), "--generations", str(gens_file), "--output", str(tmp_path / "o"))
+    assert result.exit_code == 2 and "problems file not found" in result.output
+
+
+def test_subprocess_contract(tmp_path: Path) -> None:
+    """The real process: exit 0 with a WA verdict, exit 2 with one stderr line and no traceback on bad input."""
+    problems_file = tmp_path / "problems.jsonl"
+    problems_file.write_text(json.dumps(_row()) + "\n")
+    gens_file = tmp_path / "gens.json"
+    gens_file.write_text(json.dumps([{"question_id": "abc000_a", "code_list": ["print(4)"]}]))
+    command = [sys.executable, "-m", "cli", "eval", "--problems", str(problems_file), "--generations", str(gens_file)]
+    done = subprocess.run([*command, "--output", str(tmp_path / "o"), "--quiet"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert _samples(tmp_path / "o")[0]["verdict"] == "WA"
+
+    gens_file.write_text(json.dumps([{"question_id": "nope", "code_list": ["print(3)"]}]))
+    done = subprocess.run([*command, "--output", str(tmp_path / "o2")], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "entry 1: field 'question_id' 'nope' is not among the problems" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,116 @@
+"""The public API of the grader: `mceval.grade`, `mceval.Grader`, `GradeItem`, limits and options."""
+
+from __future__ import annotations
+
+import pytest
+
+import mceval
+from mcdata.schema import Problem, TestCase
+from mceval import GradeConfig, GradeItem, Verdict
+
+DOUBLE = Problem("double", "test", "", time_limit_s=2, tests=tuple(
+    TestCase(f"{i}\n", f"{2 * i}\n") for i in range(4)))
+# Correct on even inputs only: 0 and 2 pass, 1 and 3 fail.
+HALF_RIGHT = "x = int(input())\nprint(2 * x if x % 2 == 0 else -1)"
+ADD = Problem("add", "test", "", func_name="add", time_limit_s=1, tests=(
+    TestCase("1\n2", "3", "functional"), TestCase("5\n5", "10", "functional"),
+    TestCase("7\n1", "8", "functional"), TestCase("2\n2", "4", "functional")))
+
+
+@pytest.fixture(scope="module")
+def grader():
+    with mceval.Grader(GradeConfig(workers=2)) as g:
+        yield g
+
+
+def test_results_in_input_order_with_ids(grader):
+    items = [(DOUBLE, "print(2 * int(input()))"), (ADD, "class Solution:\n def add(self, a, b): return a + b"),
+             (DOUBLE, "print(0)")]
+    results = grader.grade(items)
+    assert [(r.question_id, r.sample_index, r.verdict) for r in results] == [
+        ("double", 0, Verdict.AC), ("add", 1, Verdict.AC), ("double", 2, Verdict.WA)]
+    assert results[0].passed and results[0].pass_fraction == 1.0 and results[0].num_tests == 4
+
+
+def test_no_code_and_explicit_sample_index(grader):
+    results = grader.grade([GradeItem(DOUBLE, None, 7), (DOUBLE, ""), GradeItem(DOUBLE, "   \n", None)])
+    assert [r.verdict for r in results] == [Verdict.NO_CODE] * 3
+    assert [r.sample_index for r in results] == [7, 1, 2]
+    assert results[0].num_tests == 4 and results[0].tests == []
+
+
+def test_problem_without_tests_is_an_error_not_ac():
+    empty = Problem("empty", "test", "", tests=())
+    with pytest.raises(ValueError, match="no tests"):
+        mceval.grade([(empty, "print(1)")])
+
+
+def test_non_problem_item_is_rejected():
+    with pytest.raises(TypeError, match="Problem"):
+        mceval.grade([({"problem_id": "x"}, "print(1)")])
+
+
+def test_run_all_tests_gives_fraction(grader):
+    """early_exit=False runs every test for a fractional score (stdin)."""
+    with mceval.Grader(GradeConfig(workers=1, early_exit=False)) as g:
+        (result,) = g.grade([(DOUBLE, HALF_RIGHT)])
+    assert [t.verdict for t in result.tests] == [Verdict.AC, Verdict.WA, Verdict.AC, Verdict.WA]
+    assert result.verdict is Verdict.WA and result.pass_fraction == 0.5
+
+
+def test_run_all_tests_functional_survives_exceptions_and_timeouts():
+    """Functional, early_exit=False: an exception keeps the sample process; a TLE kills it and a
+    fresh one runs the remaining tests."""
+    code = (
+        "class Solution:\n"
+        "    def add(self, a, b):\n"
+        "        if a == 5: raise ValueError('boom')\n"
+        "        if a == 7:\n"
+        "            while True: pass\n"
+        "        return a + b\n"
+    )
+    with mceval.Grader(GradeConfig(workers=1, early_exit=False)) as g:
+        (result,) = g.grade([(ADD, code)])
+    assert [t.verdict for t in result.tests] == [Verdict.AC, Verdict.RE, Verdict.TLE, Verdict.AC]
+    assert result.verdict is Verdict.RE and result.pass_fraction == 0.5
+
+
+def test_early_exit_reports_first_failure_only(grader):
+    (result,) = grader.grade([(DOUBLE, HALF_RIGHT)])
+    assert result.verdict is Verdict.WA
+    assert [t.index for t in result.tests] == [0, 1]
+
+
+def test_timeout_override_beats_problem_limit():
+    slow = Problem("slow", "test", "", time_limit_s=0.3, tests=(TestCase("", "done\n"),))
+    code = "s = 0\nfor i in range(3 * 10**7): s += i\nprint('done')"  # ~1-2 s of CPU
+    default, override = mceval.grade([(slow, code)]), mceval.grade([(slow, code)], GradeConfig(timeout_s=20))
+    assert default[0].verdict is Verdict.TLE
+    assert override[0].verdict is Verdict.AC
+
+
+def test_comparison_mode_is_passed_to_the_judge():
+    third = Problem("third", "test", "", tests=(TestCase("", "0.333333333\n"),))
+    code = "print(1 / 3)"
+    assert mceval.grade([(third, code)])[0].verdict is Verdict.AC
+    assert mceval.grade([(third, code)], GradeConfig(comparison="lcb"))[0].verdict is Verdict.WA
+
+
+def test_submit_returns_future_and_pool_is_reused(grader):
+    futures = [grader.submit([(DOUBLE, "print(2 * int(input()))")] * 3) for _ in range(3)]
+    for fut in futures:
+        assert [r.verdict for r in fut.result(timeout=120)] == [Verdict.AC] * 3
+    assert len(grader._sandboxes) <= 2
+    assert all(sb.restarts == 0 for sb in grader._sandboxes)
+
+
+def test_closed_grader_refuses_work():
+    g = mceval.Grader(GradeConfig(workers=1))
+    g.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        g.submit([(DOUBLE, "print(1)")])
+
+
+def test_progress_bar_runs(grader, capsys):
+    results = grader.grade([(DOUBLE, "print(2 * int(input()))")] * 2, progress=True)
+    assert all(r.passed for r in results)

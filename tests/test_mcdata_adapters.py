@@ -1,0 +1,260 @@
+"""Every collection adapter on the real samples in shared/data (or, where a format has no sample
+there — TACO, deepmind/code_contests, open-r1/codeforces — on tiny rows shaped like the real ones,
+field for field as in reference-datasets.md §1), plus bad input: per-row rejections in lenient mode,
+errors naming file/row/field in strict mode."""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from mcdata.collect import CollectConfig, SourceSpec, collect
+from mcdata.report import BuildReport, RejectionError
+from mcdata.schema import Problem
+
+
+def run(spec: str, strict: bool = False, limit: int | None = None) -> tuple[list[Problem], BuildReport]:
+    report = BuildReport(strict=strict)
+    return list(collect([SourceSpec.parse(spec)], CollectConfig(limit_per_source=limit), report)), report
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_apps_real_sample(shared_data):
+    problems, report = run(f"apps={shared_data / 'apps-coderl-sample/apps_train_sample.jsonl'}")
+    assert not report.rejections
+    by_id = {p.problem_id: p for p in problems}
+    assert sorted(by_id) == ["1", "111", "2287", "2404", "4184"]
+    p = by_id["2287"]
+    assert (p.func_name, p.platform, p.difficulty, len(p.tests), len(p.solutions)) == (None, "atcoder", "hard", 3, 10)
+    assert p.tests[0].testtype == "stdin" and p.tests[0].input.startswith("5\n")
+    lc = by_id["2404"]  # LeetCode row: class Solution starter, outputs not wrapped
+    assert lc.func_name == "findKthPositive" and lc.tests[0].input == "[2, 3, 4, 7, 11]\n5" and lc.tests[0].output == "9"
+    cw = by_id["4184"]  # Codewars row: top-level function, outputs wrapped as [x]
+    assert cw.stats["unwrapped_outputs"] and cw.stats["solution_shim"]
+    assert [t.output for t in cw.tests][:2] in (["false", "false"], ["false", "true"], ["true", "false"], ["true", "true"])
+    assert cw.starter_code.startswith("class Solution:\n    def is_prime(self, ")
+    assert all("class Solution" in s for s in cw.solutions) and len(cw.solutions) == 8
+
+
+def test_apps_codewars_shim_really_runs(shared_data):
+    """The rewritten Codewars reference must be callable the way the grader calls it."""
+    problems, _ = run(f"apps={shared_data / 'apps-coderl-sample/apps_train_sample.jsonl'}")
+    cw = next(p for p in problems if p.problem_id == "4184")
+    namespace: dict = {}
+    exec(cw.solutions[0], namespace)  # trusted: a reference solution from the sample, in the test process
+    for test in cw.tests:
+        args = [json.loads(line) for line in test.input.split("\n")]
+        assert getattr(namespace["Solution"](), "is_prime")(*args) == json.loads(test.output)
+
+
+def test_taco_real_shaped_row(tmp_path):
+    """No TACO sample in shared/data: one row with TACO's fields (APPS layout + source/date/limits)."""
+    row = {
+        "question": "Given N, print N squared.\n\nInput\nOne integer N.\n\nOutput\nN*N.",
+        "solutions": json.dumps(["n=int(input())\nprint(n*n)"]),
+        "starter_code": "",
+        "input_output": json.dumps({"inputs": ["2\n", "3\n"], "outputs": ["4\n", "9\n"]}),
+        "difficulty": "MEDIUM_HARD",
+        "raw_tags": "['Math']",
+        "name": "square",
+        "source": "codeforces",
+        "tags": "['Mathematics']",
+        "skill_types": "[]",
+        "url": "https://codeforces.com/problemset/problem/1/A",
+        "Expected Auxiliary Space": None,
+        "time_limit": "2 seconds",
+        "date": "2019-05-04",
+        "picture_num": "0",
+        "memory_limit": "256 megabytes",
+        "Expected Time Complexity": None,
+    }
+    problems, report = run(f"taco={write_jsonl(tmp_path / 'taco.jsonl', [row])}")
+    (p,) = problems
+    assert (p.source, p.platform, p.difficulty, p.contest_date) == ("taco", "codeforces", "hard", "2019-05-04T00:00:00")
+    assert (p.time_limit_s, p.memory_limit_mb, p.title) == (2.0, 256, "square")
+    assert [t.output for t in p.tests] == ["4\n", "9\n"] and p.stats["source_difficulty"] == "MEDIUM_HARD"
+
+
+def test_codecontests_sandboxfusion_real(shared_data):
+    problems, report = run(f"codecontests={shared_data / 'sandboxfusion_samples/code_eval_code_contests.jsonl'}")
+    assert len(problems) == 20 and not report.rejections
+    assert sum(len(p.tests) for p in problems) == 2233  # SOURCE.md: 2,233 tests in total
+    assert Counter(p.platform for p in problems) == {"codeforces": 17, "codechef": 3}
+    assert all(p.license == "CC-BY-4.0" and p.tests[0].testtype == "stdin" for p in problems)
+
+
+def test_codecontests_deepmind_real_shaped_row(tmp_path):
+    """deepmind/code_contests layout (no sample file here): public/private/generated tests, Python 3 solutions."""
+    row = {
+        "name": "1548_A. Web of Lies",
+        "description": "There are n nobles, numbered from 1 to n. Print the answer for each query.",
+        "public_tests": {"input": ["4 3\n"], "output": ["2\n"]},
+        "private_tests": {"input": ["1 0\n"], "output": ["1\n"]},
+        "generated_tests": {"input": ["2 0\n", "3 0\n"], "output": ["2\n", "3\n"]},
+        "source": 2,
+        "difficulty": 7,
+        "solutions": {"language": [2, 3, 1], "solution": ["int main(){}", "print(2)", "print 2"]},
+        "cf_contest_id": 1548,
+        "cf_index": "A",
+        "cf_rating": 1400,
+        "time_limit": {"seconds": 2, "nanos": 0},
+        "memory_limit_bytes": 256000000,
+    }
+    (p,) = run(f"codecontests={write_jsonl(tmp_path / 'cc.jsonl', [row])}")[0]
+    assert [t.is_public for t in p.tests] == [True, False, False, False]
+    assert p.solutions == ("print(2)",)  # only language 3 = PYTHON3
+    assert (p.platform, p.difficulty, p.time_limit_s, p.memory_limit_mb) == ("codeforces", "medium", 2.0, 244)
+
+
+def test_deepcoder_both_test_shapes_real(shared_data):
+    folder = shared_data / "deepcoder-rllm-tests"
+    cc, report = run(f"deepcoder={folder / 'code_contests_test.json'}")
+    assert len(cc) == 165 and sum(len(p.tests) for p in cc) == 1837 and not report.rejections  # TACO-dict shape
+    cf, report = run(f"deepcoder={folder / 'codeforces_codeelo_test.json'}")
+    assert len(cf) == 408 and sum(len(p.tests) for p in cf) == 468 and not report.rejections  # LCB-list shape
+    assert Counter(len(p.tests) for p in cf)[1] == 378
+
+
+def test_deepcoder_functional_lcb_shape(tmp_path):
+    """DeepCoder's lcbv5 rows: LCB test list with testtype functional + metadata.func_name."""
+    row = {
+        "problem": "Return the sum of the array nums.",
+        "tests": json.dumps([{"input": "[1, 2]", "output": "3", "testtype": "functional"}]),
+        "metadata": json.dumps({"func_name": "total"}),
+        "starter_code": "class Solution:\n    def total(self, nums: List[int]) -> int:\n        ",
+    }
+    (p,) = run(f"deepcoder={write_jsonl(tmp_path / 'd.jsonl', [row])}")[0]
+    assert p.func_name == "total" and p.tests[0].testtype == "functional"
+
+
+def test_lcb_sandboxfusion_real(shared_data):
+    problems, report = run(f"lcb={shared_data / 'sandboxfusion_samples/code_eval_live_code_bench_v1.jsonl'}")
+    by_id = {p.problem_id: p for p in problems}
+    assert sorted(by_id) == ["1873_A", "2727", "abc301_a"] and not report.rejections
+    assert [len(by_id[q].tests) for q in ("1873_A", "2727", "abc301_a")] == [5, 14, 15]
+    seniors = by_id["2727"]
+    assert seniors.func_name == "countSeniors" and seniors.platform == "leetcode"
+    assert seniors.starter_code.startswith("class Solution:\n    def countSeniors(self, details: List[str]) -> int:")
+    assert json.loads(seniors.tests[0].input)[0] == "7868190130M7522"
+    assert by_id["1873_A"].statement.startswith("There are three cards") and "### Format" not in by_id["1873_A"].statement
+
+
+def test_lcb_code_generation_lite_rows(shared_data, tmp_path):
+    """Real code_generation_lite rows: statements/dates from LCB's published submissions, tests from the
+    SandboxFusion copy of the same problems, assembled with the evaluator's own row writer."""
+    from mceval.lcb_format import problem_to_lcb_row
+
+    sf, _ = run(f"lcb={shared_data / 'sandboxfusion_samples/code_eval_live_code_bench_v1.jsonl'}")
+    meta = {
+        r["question_id"]: r
+        for r in json.loads((shared_data / "lcb_submissions/O1-Mini-2024-09-12_N1_codegeneration_1_0.2_eval_all.json").read_text())
+    }
+    rows = []
+    for p in sf:
+        m = meta[p.problem_id]
+        p = p.with_(statement=m["question_content"], title=m["question_title"], contest_date=m["contest_date"])
+        rows.append(problem_to_lcb_row(p))
+    problems, report = run(f"lcb={write_jsonl(tmp_path / 'test6.jsonl', rows)}")
+    assert not report.rejections and len(problems) == 3
+    dates = {p.problem_id: p.contest_date for p in problems}
+    assert dates["1873_A"] == "2023-08-21T00:00:00" and all(p.source == "lcb" for p in problems)
+
+
+def test_leetcodedataset_real(shared_data):
+    path = shared_data / "leetcodedataset/LeetCodeDataset-v0.3.1-test.jsonl.gz"
+    problems, report = run(f"leetcodedataset={path}", limit=40)  # 40 of 228 rows keeps the test budget
+    assert len(problems) + len(report.rejections) == 40  # nothing lost silently
+    assert len(problems) > 25
+    assert all(r.reason and r.location == str(path) for r in report.rejections)
+    p = problems[0]
+    assert p.func_name and p.contest_date >= "2024-08-04" and p.solutions and p.platform == "leetcode"
+    assert p.tests[0].testtype == "functional"
+
+
+def test_codeforces_real_shaped_rows(tmp_path):
+    """open-r1/codeforces layout (no sample in shared/data): a normal problem, an interactive one and one
+    needing a checker; the last two are rejected with their reason."""
+    base = {
+        "id": "1999/A", "contest_id": "1999", "index": "A", "contest_start": 1722600000, "title": "Sum",
+        "time_limit": 1.0, "memory_limit": 256.0, "description": "Given a and b, print a+b.",
+        "input_format": "Two integers a and b.", "output_format": "Their sum.", "interaction_format": None,
+        "note": None, "examples": [{"input": "1 2\n", "output": "3\n"}], "rating": 800, "tags": ["math"],
+        "official_tests": [{"input": "1 2\n", "output": "3\n"}, {"input": "5 5\n", "output": "10\n"}],
+        "official_tests_complete": True, "input_mode": "stdio", "generated_checker": None, "executable": True,
+    }
+    rows = [base, {**base, "id": "1999/B", "interaction_format": "Ask queries ? x"}, {**base, "id": "1999/C", "generated_checker": "def check(): ..."}]
+    problems, report = run(f"codeforces={write_jsonl(tmp_path / 'cf.jsonl', rows)}")
+    (p,) = problems
+    assert [t.is_public for t in p.tests] == [True, False]  # the example is not repeated
+    assert "Input\n\nTwo integers" in p.statement and p.contest_date == "2024-08-02T12:00:00"
+    assert (p.difficulty, p.time_limit_s, p.memory_limit_mb) == ("easy", 1.0, 256)
+    assert sorted(r.field for r in report.rejections) == ["generated_checker", "interaction_format"]
+
+
+def test_microcoder_roundtrip(tmp_path, shared_data):
+    from mcdata.write import WriteConfig, write_parquet
+
+    problems, _ = run(f"apps={shared_data / 'apps-coderl-sample/apps_train_sample.jsonl'}")
+    path = tmp_path / "train.parquet"
+    write_parquet(path, problems, WriteConfig())
+    again, report = run(f"microcoder={path}")
+    assert again == problems and not report.rejections
+
+
+# ------------------------------------------------------------------------------------------ bad input
+
+
+def test_bad_rows_become_rejections_naming_file_row_field(tmp_path, shared_data):
+    lines = (shared_data / "apps-coderl-sample/apps_train_sample.jsonl").read_text().splitlines()
+    broken = json.loads(lines[1])
+    broken["input_output"] = "{not json"
+    no_tests = json.loads(lines[2])
+    no_tests["input_output"] = json.dumps({"inputs": [], "outputs": []})
+    path = tmp_path / "apps.jsonl"
+    path.write_text("\n".join([lines[0], "{truncated", json.dumps(broken), json.dumps(no_tests), lines[3]]) + "\n")
+    problems, report = run(f"apps={path}")
+    assert [p.problem_id for p in problems] == ["1", "2404"]
+    got = [(r.row, r.field, r.location) for r in report.rejections]
+    assert got == [(2, None, str(path)), (3, "input_output", str(path)), (4, "input_output", str(path))]
+    assert "invalid JSON" in report.rejections[0].reason and "no tests" in report.rejections[2].reason
+    assert report.to_dict()["stages"]["collect"]["in"] == 5
+
+
+def test_strict_mode_raises_with_file_row_field(tmp_path, shared_data):
+    lines = (shared_data / "apps-coderl-sample/apps_train_sample.jsonl").read_text().splitlines()
+    bad = json.loads(lines[0])
+    bad["input_output"] = json.dumps({"inputs": ["1\n", "2\n"], "outputs": ["1\n"]})
+    path = write_jsonl(tmp_path / "apps.jsonl", [json.loads(lines[1]), bad])
+    with pytest.raises(RejectionError) as err:
+        run(f"apps={path}", strict=True)
+    assert str(path) in str(err.value) and "row 2" in str(err.value) and "'input_output'" in str(err.value)
+
+
+def test_undecodable_test_encoding_is_rejected(tmp_path, shared_data):
+    rows = [json.loads(l) for l in (shared_data / "sandboxfusion_samples/code_eval_live_code_bench_v1.jsonl").read_text().splitlines()]
+    rows[0]["test"] = "not base64 !!"
+    # a pickle that asks for a global (os.system) must be refused, not executed
+    evil = b"cos\nsystem\n(S'echo pwned'\ntR."
+    rows[1]["test"] = base64.b64encode(zlib.compress(evil)).decode()
+    problems, report = run(f"lcb={write_jsonl(tmp_path / 'lcb.jsonl', rows)}")
+    assert [p.problem_id for p in problems] == ["abc301_a"]
+    assert [r.field for r in report.rejections] == ["test", "test"]
+    assert "refusing to load global os.system" in report.rejections[1].reason
+
+
+def test_unknown_format_and_missing_path():
+    with pytest.raises(ValueError, match="unknown source format 'tacoo'"):
+        SourceSpec.parse("tacoo=x")
+    with pytest.raises(ValueError, match="FORMAT=PATH_OR_HUB_ID"):
+        SourceSpec.parse("just-a-path")
+    with pytest.raises(FileNotFoundError, match="no such file or folder"):
+        run("apps=./no/such/file.jsonl")

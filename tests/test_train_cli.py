@@ -1,0 +1,74 @@
+"""`microcoder train` through the real CLI: a dataset built by `microcoder build-dataset` from the
+shipped samples, the tiny random model, checkpoints, resume, and the `plot` subcommand."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+import cli
+from mctrain.metrics import REQUIRED_KEYS, read_metrics
+
+runner = CliRunner()
+TINY = [
+    "--model", "tiny-random", "--num-generations", "2", "--max-completion-length", "8",
+    "--set", "use_cpu=true", "--set", "per_device_train_batch_size=2", "--set", "max_train_problems=2",
+    "--set", "ctm_window_m=2", "--set", "gradient_checkpointing=false", "--set", "save_strategy=steps",
+    "--set", "save_steps=1", "--set", "updates_per_generation=2",
+]
+
+
+@pytest.fixture(scope="module")
+def built_dataset(tmp_path_factory):
+    out = tmp_path_factory.mktemp("built") / "dataset"
+    result = runner.invoke(cli.app, ["build-dataset", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert list((out / "data").glob("train-*.parquet"))
+    return out
+
+
+def test_train_help_lists_subcommands():
+    result = runner.invoke(cli.app, ["train", "--help"])
+    assert result.exit_code == 0
+    for word in ("--config", "--dataset", "--model", "--output", "--max-steps", "calibrate-temperature", "plot"):
+        assert word in result.output
+
+
+def test_train_without_dataset_fails_clearly(tmp_path):
+    result = runner.invoke(cli.app, ["train", "--model", "tiny-random", "--output", str(tmp_path / "r")])
+    assert result.exit_code != 0
+    assert "--dataset" in result.output
+
+
+def test_bad_override_names_the_field(tmp_path, built_dataset):
+    result = runner.invoke(
+        cli.app, ["train", "--dataset", str(built_dataset), "--output", str(tmp_path), "--set", "ctm_rhoo=0.3"]
+    )
+    assert result.exit_code != 0 and "ctm_rhoo" in result.output
+    result = runner.invoke(
+        cli.app, ["train", "--dataset", str(built_dataset), "--output", str(tmp_path), "--truncation-masking", "half"]
+    )
+    assert result.exit_code != 0 and "truncation_masking" in result.output
+
+
+@pytest.mark.slow
+def test_train_resumes_and_plots(tmp_path, built_dataset):
+    run_dir = tmp_path / "run"
+    args = ["train", "--dataset", str(built_dataset), "--output", str(run_dir), *TINY]
+    first = runner.invoke(cli.app, [*args, "--max-steps", "2"])
+    assert first.exit_code == 0, first.output
+    assert (run_dir / "checkpoint-2").is_dir() and (run_dir / "final" / "config.json").is_file()
+    assert [r["step"] for r in read_metrics(run_dir)] == [1, 2]
+
+    second = runner.invoke(cli.app, [*args, "--max-steps", "3"])  # picks up checkpoint-2
+    assert second.exit_code == 0, second.output
+    assert "trained 3 steps" in second.output
+    rows = read_metrics(run_dir)
+    assert [r["step"] for r in rows] == [1, 2, 3]
+    for row in rows:
+        assert all(row.get(k) is not None for k in REQUIRED_KEYS), row
+
+    plotted = runner.invoke(cli.app, ["train", "plot", str(run_dir)])
+    assert plotted.exit_code == 0, plotted.output
+    png = run_dir / "training_curves.png"
+    assert png.is_file() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

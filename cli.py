@@ -120,6 +120,8 @@ def eval_command(
         f"pass@1 {summary.pass_at_1:.4f} on {summary.num_problems} problems, {summary.num_samples} samples "
         f"-> {output / 'summary.json'}"
     )
+    if summary.problems_without_generations:
+        typer.echo(f"note: {len(summary.problems_without_generations)} problem(s) had no generations and were not graded")
 # ---------------------------------------------------------------- END eval
 
 

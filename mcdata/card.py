@@ -49,7 +49,7 @@ class DatasetStats:
         self.by_source[problem.source] += 1
         self.by_difficulty[problem.difficulty or "unknown"] += 1
         self.by_platform[problem.platform] += 1
-        self.by_year[(problem.contest_date or "undated")[:4]] += 1
+        self.by_year[problem.contest_date[:4] if problem.contest_date else "undated"] += 1
         self.by_license[problem.license] += 1
         self.by_kind["functional" if problem.is_functional else "stdin"] += 1
         self.tests += len(problem.tests)
@@ -74,6 +74,7 @@ def plot_histogram(stats: DatasetStats, path: Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     panels = [
         ("difficulty", _ordered(stats.by_difficulty, ["easy", "medium", "hard", "unknown"])),
@@ -86,6 +87,7 @@ def plot_histogram(stats: DatasetStats, path: Path) -> Path:
         ax.bar(range(len(items)), [v for _, v in items], color="#4C72B0")
         ax.set_xticks(range(len(items)), labels, rotation=30 if len(items) > 4 else 0, ha="right" if len(items) > 4 else "center")
         ax.set_title(f"problems by {title}")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     tmp = path.with_name(f".{path.name}.tmp.png")
     fig.savefig(tmp, dpi=90)

@@ -89,7 +89,8 @@ def to_config(opts: BuildOptions) -> BuildConfig:
         from mcdata.verify import VerifyConfig
 
         cfg.verify = VerifyConfig(
-            min_tests=opts.min_tests, workers=opts.verify_workers, no_reference=opts.no_reference, progress=opts.progress
+            min_tests=opts.min_tests, workers=opts.verify_workers, no_reference=opts.no_reference,
+            progress=False,  # the pipeline shows one bar over all checkpoint chunks instead
         )
     if opts.difficulty != "none":
         from mcdata.difficulty import ModelConfig, PassRateConfig, PredictConfig
@@ -97,7 +98,7 @@ def to_config(opts: BuildOptions) -> BuildConfig:
         pass_rate = PassRateConfig(
             k=opts.k, band=opts.pass_rate_band, rollouts=opts.rollouts,
             model=ModelConfig(backend=opts.backend, model=opts.model, base_url=opts.base_url),
-            workers=opts.verify_workers, progress=opts.progress,
+            workers=opts.verify_workers, progress=False,
         )
         if opts.difficulty == "pass-rate":
             cfg.pass_rate = pass_rate

@@ -140,12 +140,21 @@ def looks_like_hub_id(text: str) -> bool:
     return len(parts) == 2 and all(parts) and not text.startswith((".", "/", "~"))
 
 
-def iter_hub_rows(spec: HubSpec) -> Iterator[tuple[RowRef, dict[str, Any]]]:
-    from datasets import load_dataset
+class HubReadError(ValueError):
+    """A Hub dataset that cannot be opened or streamed (offline, missing, gated, wrong config/split)."""
 
-    ds = load_dataset(spec.repo_id, spec.config, split=spec.split, streaming=True)
-    for n, row in enumerate(ds, start=1):
-        yield RowRef(str(spec), n), dict(row)
+
+def iter_hub_rows(spec: HubSpec) -> Iterator[tuple[RowRef, dict[str, Any]]]:
+    """Stream a Hub dataset row by row (`datasets.load_dataset(..., streaming=True)`)."""
+    from datasets import load_dataset
+    from datasets.exceptions import DatasetsError
+
+    try:
+        ds = load_dataset(spec.repo_id, spec.config, split=spec.split, streaming=True)
+        for n, row in enumerate(ds, start=1):
+            yield RowRef(str(spec), n), dict(row)
+    except (ConnectionError, OSError, DatasetsError, ValueError) as exc:
+        raise HubReadError(f"{spec}: cannot read this Hub dataset: {exc}") from exc
 
 
 def iter_rows(location: str | os.PathLike) -> Iterator[tuple[RowRef, dict[str, Any] | RowReadError]]:

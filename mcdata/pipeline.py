@@ -16,6 +16,7 @@ kept problem) and the decontamination n-grams grow with the data.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -27,7 +28,6 @@ from mcdata.card import CardConfig, DatasetStats, write_card
 from mcdata.collect import CollectConfig, SourceSpec, collect
 from mcdata.decontaminate import DecontamConfig, decontaminate
 from mcdata.dedup import DedupConfig, dedup
-from mcdata.io import atomic_path
 from mcdata.parallel import chunked
 from mcdata.process import ProcessConfig, process
 from mcdata.report import BuildReport, write_text_atomic
@@ -124,8 +124,22 @@ class BuildResult:
 # ------------------------------------------------------------------------------------ checkpoints
 
 
+# Settings that change speed or display, never the result: changing them must not invalidate checkpoints.
+_NOT_RESULT = {"progress", "workers", "chunk_size", "batch_size"}
+
+
+def _semantic(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _semantic(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name not in _NOT_RESULT}
+    if isinstance(value, (list, tuple)):
+        return [_semantic(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _semantic(v) for k, v in value.items()}
+    return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
+
+
 def _fingerprint(*parts: Any) -> str:
-    return hashlib.sha256(json.dumps([repr(p) for p in parts]).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(_semantic(list(parts)), sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _source_state(spec: SourceSpec) -> list:
@@ -273,7 +287,7 @@ def build_dataset(cfg: BuildConfig) -> BuildResult:
             resumed.append("difficulty")
         if cfg.difficulty == "pass-rate":
             stage = lambda chunk, r: r.run_stage("pass_rate", pass_rate_filter, chunk, cfg.pass_rate)  # noqa: E731
-            reports.append(_run_chunked(phase, last.read(), stage, cfg))
+            reports.append(_run_chunked(phase, _progress(last.read(), "pass rates", cfg.progress), stage, cfg))
         else:
             reports.append(_run_whole(phase, lambda r: r.run_stage("predict", predict_filter, last.read(), cfg.predict), cfg))
         last = phase
@@ -301,4 +315,4 @@ def build_dataset(cfg: BuildConfig) -> BuildResult:
     return result
 
 
-__all__ = ["BuildConfig", "BuildResult", "build_dataset", "clean_stream", "default_sources", "atomic_path"]
+__all__ = ["BuildConfig", "BuildResult", "build_dataset", "clean_stream", "default_sources"]

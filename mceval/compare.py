@@ -14,7 +14,9 @@ Mode ``microcoder`` (default) — what an online judge with a token checker deci
 * Float tolerance applies only where the EXPECTED token is float-like: a decimal literal with a
   ``.`` or an exponent (``0.5``, ``.5``, ``3.``, ``1e-9``, ``-2.5E+3``). The actual token must then be
   a decimal literal too (integer-like is fine: ``6`` for ``6.0``) and be within 1e-6 absolute OR
-  1e-6 relative of the expected value. ``nan``/``inf``/``infinity`` are never float-like: they are
+  1e-6 relative of the expected value. An integer-looking expected token stays exact even on a
+  float problem: judges write float answers with a decimal point, and a blanket tolerance would
+  "accept" ``104320140`` for ``104320141``. ``nan``/``inf``/``infinity`` are never float-like: they are
   words, compared exactly (a judge's expected output never relies on them, and accepting them as
   numbers would let ``nan`` slip through tolerance checks). Python-only spellings ``1_000`` and hex
   are not decimal literals. A literal that overflows a double matches only its identical string.
@@ -75,7 +77,7 @@ def judge_functional(actual_json: str, expected_json: str, mode: Comparison = "m
         raise ValueError(f"unknown comparison mode {mode!r}; expected 'microcoder' or 'lcb'")
     try:
         expected = json.loads(expected_json)
-    except (json.JSONDecodeError, TypeError) as exc:
+    except (json.JSONDecodeError, TypeError, RecursionError) as exc:
         raise ValueError(f"expected output is not valid JSON: {exc}") from exc
     try:
         actual = json.loads(actual_json)
@@ -83,7 +85,10 @@ def judge_functional(actual_json: str, expected_json: str, mode: Comparison = "m
         return False
     if mode == "lcb":
         return _lcb_equal(actual, expected)
-    return _values_match(actual, expected)
+    try:
+        return _values_match(actual, expected)
+    except RecursionError:  # nesting deeper than the interpreter's recursion limit: not a match
+        return False
 
 
 # ----------------------------------------------------------------------------- microcoder

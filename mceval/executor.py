@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import gc
 import json
 import os
 import select
@@ -475,9 +476,9 @@ class Server:
         return res, bytes(bufs["out"][: job["max_output"] + 1])
 
     # ---- functional problems: one child per sample runs the tests with a fresh Solution() each
-    def spawn_functional(self, job: dict, code_obj) -> tuple[int, dict, int]:
-        """Fork the sample child, which executes the module once and then serves test inputs."""
-        cmd_r, cmd_w = os.pipe()
+    def spawn_functional(self, job: dict, code_obj, start: int) -> tuple[int, dict]:
+        """Fork the sample child: it executes the module once, then runs tests start.. in order,
+        writing one result frame per test. The inputs reach it through fork(), no pipe needed."""
         res_r, res_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -485,93 +486,146 @@ class Server:
         pid = os.fork()
         if pid == 0:  # --------------------------------------------------------- sample child
             try:
-                total = job["time_limit"] * max(1, len(job["inputs"])) + 1
-                self.child_setup(job, total, null, out_w, err_w, keep=(cmd_r, res_w))
+                total = job["time_limit"] * max(1, len(job["inputs"]) - start + 1) + 1
+                self.child_setup(job, total, null, out_w, err_w, keep=(res_w,))
                 self.fresh_stdio()
-                run_functional_child(code_obj, job["func_name"], self.preamble, cmd_r, res_w)
+                run_functional_child(code_obj, job["func_name"], self.preamble, job["inputs"], start, res_w)
             finally:
                 os._exit(120)
-        for fd in (cmd_r, res_w, out_w, err_w, null):
+        for fd in (res_w, out_w, err_w, null):
             os.close(fd)
-        return pid, {"res": res_r, "out": out_r, "err": err_r}, cmd_w
+        return pid, {"res": res_r, "out": out_r, "err": err_r}
 
     def run_functional(self, job: dict, code_obj) -> None:
-        child = None
+        """Run the sample's tests, restarting the child after a test that killed it when every
+        test must run (early_exit off)."""
+        start, n = 0, len(job["inputs"])
+        while start < n and not self.poll_stop():
+            nxt = self._functional_child(job, code_obj, start)
+            if nxt is None:
+                return
+            start = nxt
+
+    def _functional_child(self, job: dict, code_obj, start: int) -> int | None:
+        """Stream one child's results to the grader, in batches, while enforcing the per-test CPU
+        and wall limits and the output cap. Returns the next test index to run in a fresh child,
+        or None when the sample is over."""
+        n, limit, cap = len(job["inputs"]), job["time_limit"], job["max_output"]
+        wall_limit = job["wall_factor"] * limit + 2.0
+        early = job["early_exit"]
+        pid, fds = self.spawn_functional(job, code_obj, start)
+        open_fds = {fd: name for name, fd in fds.items()}
+        res_buf, err_buf = bytearray(), bytearray()
+        out_total = 0
+        index, ready = start, False
+        cpu_mark, t_mark = 0.0, time.monotonic()
+        pidfd = os.pidfd_open(pid)
+
+        def finish(status: str, **extra) -> int | None:
+            """Report a failure of test `index` that ends this child."""
+            stderr = bytes(err_buf[-2000:]).decode("utf-8", "replace")
+            payload = dict(index=index if ready else -1, status=status, stderr=stderr,
+                           cpu_s=max(_cpu_seconds(pid) - cpu_mark, 0.0), wall_s=time.monotonic() - t_mark, **extra)
+            if status != "exited_clean":
+                send_msg(self.wfd, {"op": "tests", "results": [payload]})
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            if not ready or early:
+                return None
+            return index + 1
+
         try:
-            for i, test_input in enumerate(job["inputs"]):
-                if self.poll_stop():
-                    return
-                if child is None:  # (re)start: first test, or the previous test killed the child
-                    child = self.spawn_functional(job, code_obj)
-                    first = self._exchange(child, job, None)
-                    if first["status"] == "stopped":
-                        return
-                    if first["status"] != "ok" or first.get("kind") != "ready":
-                        send_msg(self.wfd, dict(first, op="test", index=-1))  # import failed / no entry
-                        return
-                res = self._exchange(child, job, test_input)
-                if res["status"] == "stopped":
-                    return
-                send_msg(self.wfd, dict(res, op="test", index=i))
-                failed = res["status"] != "ok" or res.get("kind") != "result"
-                if failed and job["early_exit"]:
-                    return
-                if res["status"] != "ok":  # the child is dead or killed: a fresh one for the rest
-                    self._close_child(child)
-                    child = None
-                    self.kill_all()
+            while True:
+                now = time.monotonic()
+                cpu = _cpu_seconds(pid) - cpu_mark
+                if cpu > limit or now - t_mark > wall_limit:
+                    return finish("timeout")
+                wait = max(min(limit - cpu, wall_limit - (now - t_mark), 0.5), 0.005)
+                watched = [*open_fds, pidfd] + ([] if self.stop_requested else [self.rfd])
+                ready_fds = select.select(watched, [], [], wait)[0]
+                if self.rfd in ready_fds and self.poll_stop():
+                    os.kill(pid, signal.SIGKILL)
+                    return None
+                exited = pidfd in ready_fds
+                for fd in ready_fds:  # after an exit, drain the pipes completely
+                    name = open_fds.get(fd)
+                    while name is not None:
+                        chunk = os.read(fd, 1 << 20)
+                        if not chunk:
+                            del open_fds[fd]
+                            break
+                        if name == "res":
+                            res_buf += chunk
+                        elif name == "err":
+                            err_buf += chunk
+                            del err_buf[:-8192]
+                        else:
+                            out_total += len(chunk)
+                        if not (exited and select.select([fd], [], [], 0)[0]):
+                            break
+                if out_total > cap or len(res_buf) > cap + 64:
+                    return finish("output_limit")
+                batch, failed = [], False
+                cpu_now = _cpu_seconds(pid)
+                frames = self._pop_frames(res_buf)
+                results = [f for f in frames if f.get("kind") != "ready"]
+                if len(results) < len(frames):
+                    ready = True
+                    if not results:
+                        cpu_mark, t_mark = cpu_now, time.monotonic()
+                for msg in results:
+                    kind = str(msg.get("kind", ""))
+                    if not ready:  # the module failed on import, or has no entry point
+                        send_msg(self.wfd, {"op": "tests", "results": [
+                            {"index": -1, "status": "ok", "kind": kind, "error": str(msg.get("error", "")),
+                             "exc_type": str(msg.get("exc_type", "")), "cpu_s": cpu_now - cpu_mark}]})
+                        os.kill(pid, signal.SIGKILL)
+                        return None
+                    item = {"index": index, "status": "ok", "kind": kind,
+                            "cpu_s": (cpu_now - cpu_mark) / len(results), "wall_s": (time.monotonic() - t_mark) / len(results)}
+                    for key in ("result", "error", "exc_type"):
+                        if key in msg:
+                            item[key] = str(msg[key])
+                    batch.append(item)
+                    index += 1
+                    if kind != "result":
+                        failed = True
+                        if early:
+                            break
+                if batch:
+                    send_msg(self.wfd, {"op": "tests", "results": batch})
+                    cpu_mark, t_mark = cpu_now, time.monotonic()
+                if (failed and early) or index >= n:
+                    os.kill(pid, signal.SIGKILL)
+                    return None
+                if exited and "res" not in open_fds.values():  # died mid-test, without a result
+                    return finish(**self._reap(pid))
         finally:
-            if child is not None:
-                self._close_child(child)
-            self.kill_all()
-            self.wipe_scratch()
+            os.close(pidfd)
+            for fd in fds.values():
+                os.close(fd)
 
     @staticmethod
-    def _close_child(child: tuple[int, dict, int]) -> None:
-        pid, fds, cmd_w = child
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        for fd in (cmd_w, *fds.values()):
-            os.close(fd)
-
-    def _exchange(self, child: tuple[int, dict, int], job: dict, test_input) -> dict:
-        """Send one test to the sample child (None: just wait for its "ready") and wait for its
-        result frame, within the limits."""
-        pid, fds, cmd_w = child
-        cpu_limit = job["time_limit"]
-        if test_input is not None:
+    def _pop_frames(buf: bytearray) -> list[dict]:
+        """Complete frames at the head of `buf` (removed from it). Test code runs in the child,
+        so a frame may be garbage: it becomes an exception result, never a crash here."""
+        frames = []
+        while len(buf) >= _HEADER.size:
+            a, b = _HEADER.unpack_from(buf)
+            if len(buf) < _HEADER.size + a + b:
+                break
+            raw = bytes(buf[_HEADER.size : _HEADER.size + a])
+            del buf[: _HEADER.size + a + b]
             try:
-                send_msg(cmd_w, {"input": test_input})
-            except OSError:
-                pass  # the child died; watch() sees it exit
-        res = self.watch(pid, fds, job, cpu_limit, until_msg=True)
-        bufs = res.pop("bufs")
-        exited = res.pop("exited")
-        res["stderr"] = bytes(bufs["err"][-2000:]).decode("utf-8", "replace")
-        bufs["err"].clear()
-        bufs["out"].clear()
-        raw = bufs["res"]
-        if res["status"] == "ok" and self._frame_complete(raw):
-            a, _ = _HEADER.unpack_from(raw)
-            try:
-                msg = _loads(bytes(raw[_HEADER.size : _HEADER.size + a]).decode())
+                msg = _loads(raw.decode())
                 if not isinstance(msg, dict):
                     raise ValueError("not an object")
             except ValueError:
                 msg = {"kind": "exception", "error": "malformed result frame"}
-            raw.clear()
-            res["kind"] = str(msg.get("kind", ""))
-            for key in ("result", "error", "exc_type"):
-                if key in msg:
-                    res[key] = str(msg[key])
-            if res["cpu_s"] > cpu_limit:
-                res["status"] = "timeout"
-            return res
-        if res["status"] == "ok" and exited:  # the child is gone without a result
-            res.update(self._reap(pid))
-        return res
+            frames.append(msg)
+        return frames
 
     def _reap(self, pid: int) -> dict:
         try:
@@ -623,6 +677,10 @@ class Server:
                     if job["early_exit"] and (res["status"] != "ok"):
                         break
             send_msg(self.wfd, {"op": "done"})
+            # Clean up after replying, so the grader's judging overlaps it; nothing of this sample
+            # survives into the next one, which is read only after this.
+            self.kill_all()
+            self.wipe_scratch()
 
 
 # ------------------------------------------------------------------- code that runs in the test child
@@ -676,7 +734,7 @@ def _exit_code(exc: SystemExit) -> int:
     return 1
 
 
-def run_functional_child(code_obj, func_name: str, preamble: dict, cmd_fd: int, res_fd: int) -> None:
+def run_functional_child(code_obj, func_name: str, preamble: dict, inputs: list, start: int, res_fd: int) -> None:
     """Execute the module once, then for each test input call `func_name` on a FRESH `Solution()`
     and send back the result serialised to JSON here (tuples become lists; anything JSON cannot
     represent is a failure), so no live object ever reaches the judge."""
@@ -706,17 +764,12 @@ def run_functional_child(code_obj, func_name: str, preamble: dict, cmd_fd: int, 
         send_msg(res_fd, {"kind": "no_entry", "error": f"Solution has no method {func_name}"})
         os._exit(1)
     send_msg(res_fd, {"kind": "ready"})
-    while True:
+    for test_input in inputs[start:]:
         try:
-            msg, _ = recv_msg(cmd_fd)
-        except EOFError:
-            os._exit(0)
-        try:
-            args = [_loads(line) for line in msg["input"].split("\n") if line.strip()]
+            args = [_loads(line) for line in test_input.split("\n") if line.strip()]
             fn = getattr(cls(), func_name) if cls is not None else main.__dict__[func_name]
             value = fn(*args)
-            text = _encode_result(value)
-            reply = {"kind": "result", "result": text}
+            reply = {"kind": "result", "result": _encode_result(value)}
         except MemoryError:
             reply = {"kind": "exception", "exc_type": "MemoryError", "error": "MemoryError"}
         except (TypeError, ValueError) as exc:
@@ -732,6 +785,7 @@ def run_functional_child(code_obj, func_name: str, preamble: dict, cmd_fd: int, 
             send_msg(res_fd, reply)
         except BaseException:  # noqa: BLE001
             os._exit(1)
+    os._exit(0)
 
 
 def _short(exc: BaseException) -> str:
@@ -768,7 +822,12 @@ def main() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    Server(cfg, rfd, wfd).serve()
+    server = Server(cfg, rfd, wfd)
+    # Move everything loaded so far out of the collector's reach: a collection in a forked child
+    # would otherwise write to every inherited object and copy all their pages (slow forks).
+    gc.collect()
+    gc.freeze()
+    server.serve()
     os._exit(0)
 
 

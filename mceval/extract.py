@@ -20,7 +20,8 @@ closing the fence); callers that know the generation was truncated (finish_reaso
 themselves whether to score it. Empty blocks are ignored. If the text has a reasoning section closed
 by ``</think>``, blocks after the last ``</think>`` are preferred; drafts inside the reasoning are used
 only when the answer part has no block. Indented fences (inside Markdown lists) are dedented. A
-repeated opener (```` ```python ```` twice in a row, seen in real O1 answers) opens one block.
+repeated opener (```` ```python ```` twice in a row, seen in real O1 answers) opens one block. When
+no fence starts a line (``Sure! ```python``), LCB's rule is used as a fallback.
 """
 
 from __future__ import annotations
@@ -75,7 +76,10 @@ def _extract_robust(text: str) -> str | None:
         if best is not None:
             return best.code
     best = _best_block(_fenced_blocks(text))
-    return None if best is None else best.code
+    if best is None:  # fences not at line starts ("Sure! ```python"): LCB's any-line-containing rule
+        code = _extract_lcb(text)
+        return code if code and code.strip() else None
+    return best.code
 
 
 def _best_block(blocks: list[_Block]) -> _Block | None:

@@ -365,24 +365,35 @@ class Sandbox:
                     return observations
                 if op == "error":
                     raise SandboxCrashed(str(msg.get("error")))
-                obs = Observation(
-                    index=int(msg.get("index", -1)), status=str(msg.get("status")), stdout=blob,
-                    result=msg.get("result"), kind=str(msg.get("kind", "")), exit_code=msg.get("exit_code"),
-                    signal=msg.get("signal"), cpu_s=float(msg.get("cpu_s", 0.0)),
-                    wall_s=float(msg.get("wall_s", 0.0)), stderr=str(msg.get("stderr", "")),
-                    error=str(msg.get("error", "")), exc_type=str(msg.get("exc_type", "")),
-                )
-                if obs.status not in ("ok", "compile_error") and self.cgroup is not None:
-                    now = self.cgroup.oom_kills()
-                    obs.oom_killed = now > oom_before
-                    oom_before = now
-                observations.append(obs)
-                if judge is not None and not stopped and not judge(obs) and early_exit:
-                    stopped = True
-                    send_msg(self._wfd, {"op": "stop"})
+                batch = msg.get("results") if op == "tests" else [msg]
+                if not isinstance(batch, list):
+                    raise SandboxCrashed(f"malformed reply {op!r}")
+                for item in batch:
+                    obs = self._observation(item, blob if op == "test" else b"")
+                    if obs.status not in ("ok", "compile_error") and self.cgroup is not None:
+                        now = self.cgroup.oom_kills()
+                        obs.oom_killed = now > oom_before
+                        oom_before = now
+                    observations.append(obs)
+                    if judge is not None and not stopped and not judge(obs) and early_exit:
+                        stopped = True
+                        send_msg(self._wfd, {"op": "stop"})
         except (SandboxCrashed, OSError) as exc:
             log = self._read_log()
             index = max((o.index for o in observations), default=-1) + 1
             self.restart()
             observations.append(Observation(index=index, status="crashed", error=f"{exc} {log[-300:]}".strip()))
             return observations
+
+    @staticmethod
+    def _observation(msg: dict, stdout: bytes) -> Observation:
+        try:
+            return Observation(
+                index=int(msg.get("index", -1)), status=str(msg.get("status")), stdout=stdout,
+                result=msg.get("result"), kind=str(msg.get("kind", "")), exit_code=msg.get("exit_code"),
+                signal=msg.get("signal"), cpu_s=float(msg.get("cpu_s", 0.0)),
+                wall_s=float(msg.get("wall_s", 0.0)), stderr=str(msg.get("stderr", "")),
+                error=str(msg.get("error", "")), exc_type=str(msg.get("exc_type", "")),
+            )
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise SandboxCrashed(f"malformed observation: {exc}") from None

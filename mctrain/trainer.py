@@ -79,7 +79,10 @@ class MicroCoderGRPOTrainer(GRPOTrainer):
         self._batch_inputs: list[dict] | None = None
         self._generation_time = 0.0
         self._reward_time = 0.0
+        self._grading_time = 0.0
         self._verdicts: list[str] = []
+        self._completion_ids: list[list[int]] = []
+        self._completions: list[Any] = []
 
     # ------------------------------------------------------------------ temperature
     def set_temperature(self, temperature: float) -> None:
@@ -117,7 +120,7 @@ class MicroCoderGRPOTrainer(GRPOTrainer):
             # Only here, at a generation boundary: buffered rollouts are always scored at the T they were sampled at.
             self.set_temperature(self.temperature_schedule.at(self.state.global_step))
         self._batch_inputs = inputs
-        self._generation_time = self._reward_time = 0.0
+        self._generation_time = self._reward_time = self._grading_time = 0.0
         try:
             output = super()._generate_and_score_completions(inputs)
         finally:
@@ -195,7 +198,7 @@ class MicroCoderGRPOTrainer(GRPOTrainer):
         metrics["mc/pass_rate"].append(sum(v == "AC" for v in verdicts) / max(1, len(verdicts)))
         metrics["mc/generation_time_s"].append(self._generation_time)
         metrics["mc/reward_time_s"].append(self._reward_time)
-        metrics["mc/grading_time_s"].append(getattr(self, "_grading_time", 0.0))
+        metrics["mc/grading_time_s"].append(self._grading_time)
         if self.log_mask_decisions and self.accelerator.is_main_process:
             self._write_mask_decisions(mask, step, gathered[:, 2].tolist(), verdicts)
 

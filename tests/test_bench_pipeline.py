@@ -137,7 +137,7 @@ def test_generations_file_grades_known_correct_programs(tmp_path):
           "--extract", "lcb", "--output", str(tmp_path / "raw"), "--quiet")
     summary = json.loads((tmp_path / "raw" / "summary.json").read_text())
     assert summary["pass@1"] == 1.0 and summary["extract"] == "lcb"
-    eval_all = json.loads((tmp_path / "raw" / "codegeneration_10_0.2_eval_all.json").read_text())
+    eval_all = json.loads((tmp_path / "raw" / "codegeneration_1_0.2_eval_all.json").read_text())
     assert eval_all[0]["output_list"][0].startswith("Here it is:") and "```" not in eval_all[0]["code_list"][0]
 
 

@@ -115,3 +115,52 @@ def test_cache_survives_a_torn_line_and_keys_on_everything(tmp_path):
     lines = path.read_text().splitlines()
     assert json.loads(lines[-1])["key"] == "k2"  # appended on a fresh line, after the torn one
     assert len(GenerationCache(path)) == 2
+
+
+def test_openai_backend_retries_transient_server_errors():
+    """Retry policy only: a stdlib HTTP server on 127.0.0.1 answers 503 twice, then a chat completion.
+    (The backend against a real OpenAI-compatible server is tests/test_bench_openai.py.)"""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    calls = []
+
+    class Flaky(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's naming)
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            calls.append(body)
+            if len(calls) <= 2:
+                self.send_response(503)
+                self.end_headers()
+                self.wfile.write(b"busy")
+                return
+            reply = {"choices": [{"message": {"role": "assistant", "content": "ok"}, "finish_reason": "length"}],
+                     "usage": {"completion_tokens": 4}}
+            data = json.dumps(reply).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        backend = make_backend("openai", base_url=f"http://127.0.0.1:{server.server_port}", model="m",
+                               max_retries=3, backoff_s=0.01)
+        [[completion]] = backend.generate([[{"role": "user", "content": "hi"}]], SamplingConfig(n=1, max_tokens=4))
+        assert completion == Completion("ok", 4, "length")
+        assert len(calls) == 3
+        assert calls[-1]["model"] == "m" and calls[-1]["max_tokens"] == 4 and calls[-1]["n"] == 1
+        calls.clear()
+        backend = make_backend("openai", base_url=f"http://127.0.0.1:{server.server_port}/v1", model="m",
+                               max_retries=1, backoff_s=0.01)
+        with pytest.raises(Exception, match="giving up after 2 attempts: HTTP 503"):
+            backend.generate([[{"role": "user", "content": "hi"}]], SamplingConfig(n=1, max_tokens=4))
+    finally:
+        server.shutdown()
+        server.server_close()

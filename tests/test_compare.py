@@ -174,3 +174,10 @@ def test_malformed_expected_json_is_a_data_error() -> None:
     for mode in ("microcoder", "lcb"):
         with pytest.raises(ValueError, match="expected output is not valid JSON"):
             judge_functional("1", "[1, 2", mode)  # type: ignore[arg-type]
+
+
+def test_hostile_nesting_never_raises_from_the_actual_side() -> None:
+    deep = "[" * 100_000 + "]" * 100_000  # deeper than json's recursion limit
+    for mode in ("microcoder", "lcb"):
+        assert not judge_functional(deep, "[[1]]", mode)  # type: ignore[arg-type]
+        assert judge_functional("[[[[1]]]]", "[[[[1]]]]", mode)  # type: ignore[arg-type]

@@ -65,6 +65,8 @@ ROBUST_CASES = [
     ("````python\nprint('```')\n````", "print('```')"),  # longer fence contains a shorter one
     ("```Python\r\nprint(5)\r\n```\r\n", "print(5)\r"),  # CRLF answers
     ("```python\nprint(1)\n```\n```cpp\nint main(){}\n```", "print(1)"),
+    ("Sure! ```python\nprint(6)\n```", "print(6)"),  # opener not at a line start: LCB's rule as fallback
+    ("Sure! ```python\n\n```", None),
 ]
 
 

@@ -48,14 +48,15 @@ FLOAT_WITHIN_STATED_TOLERANCE = {
     ("O1-Mini", "abc327_e"): "statement allows 1e-6; |error| = 2.3e-13",
     ("O1-Mini", "abc374_d"): "statement allows 1e-6; |error| = 4.9e-16",
     ("O1-Mini", "abc375_b"): "statement allows 1e-6; |error| = 2.1e-16",
-    ("O1-Mini", "3613"): "LeetCode shows 11/7 rounded to 1.57143 and accepts float answers within 1e-5; "
-    "the exact 1.5714285714285712 has relative error 9.1e-7",
+    ("O1-Mini", "3613"): "LeetCode prints double answers with 5 decimals (the statement's 720.00000, 1.50000), so "
+    "the expected 1.57143 is 11/7 rounded; the returned 1.5714285714285712 IS 11/7 (relative error 9.1e-7 "
+    "only against the rounded text), and LeetCode's judge compares doubles with a tolerance",
     ("O1-Preview", "abc314_e"): "statement allows 1e-5; |error| = 4.8e-15",
     ("O1-Preview", "abc315_f"): "statement allows 1e-5; |error| = 2.5e-16",
     ("O1-Preview", "abc327_e"): "statement allows 1e-6; |error| = 9.1e-13",
     ("O1-Preview", "abc374_d"): "statement allows 1e-6; |error| = 4.9e-16",
     ("O1-Preview", "abc375_b"): "statement allows 1e-6; |error| = 1.4e-16",
-    ("O1-Preview", "3613"): "as O1-Mini 3613: same exact value, LeetCode's 1e-5 float check accepts it",
+    ("O1-Preview", "3613"): "as O1-Mini 3613: the same exact value 11/7 against the 5-decimal 1.57143",
 }
 
 # (b) microcoder mode only, and microcoder is WRONG here: a known false positive of a problem-independent

@@ -258,3 +258,17 @@ def test_unknown_format_and_missing_path():
         SourceSpec.parse("just-a-path")
     with pytest.raises(FileNotFoundError, match="no such file or folder"):
         run("apps=./no/such/file.jsonl")
+
+
+def test_hub_source_goes_through_datasets_and_fails_clearly_offline(monkeypatch):
+    """A Hub id is read with `datasets.load_dataset(..., streaming=True)`; tests run offline, so the
+    real code path must end in one clear error naming the dataset (no network is replaced here)."""
+    from mcdata.io import HubReadError, HubSpec, looks_like_hub_id
+
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    assert HubSpec.parse("agentica-org/DeepCoder-Preview-Dataset:taco@train") == HubSpec(
+        "agentica-org/DeepCoder-Preview-Dataset", "taco", "train"
+    )
+    assert looks_like_hub_id("codeparrot/apps") and not looks_like_hub_id("./local/file.jsonl")
+    with pytest.raises(HubReadError, match=r"hf://codeparrot/apps@train: cannot read this Hub dataset"):
+        run("apps=codeparrot/apps")

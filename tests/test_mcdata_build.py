@@ -152,3 +152,39 @@ def test_changed_config_invalidates_checkpoints(tmp_path):
     from mcdata.process import ProcessConfig
 
     assert build_dataset(BuildConfig(output=out, verify=None, process=ProcessConfig(max_tests=5))).resumed_phases == []
+
+
+def test_help_lists_the_contract_options():
+    result = CliRunner().invoke(cli.app, ["build-dataset", "--help"], env={"COLUMNS": "250", "TERMINAL_WIDTH": "250"})
+    assert result.exit_code == 0
+    for option in ("--source", "--output", "--decontaminate-against", "--min-tests", "--difficulty", "--push-to-hub", "--strict"):
+        assert option in result.output
+    assert "push" in result.output  # the `build-dataset push DIR REPO_ID` subcommand
+
+
+def test_pass_rate_difficulty_through_the_cli(tmp_path, shared_data):
+    """`--difficulty pass-rate --rollouts FILE`: LiveCodeBench's published O1-Preview generations for the
+    three SandboxFusion LCB problems are graded by the real grader; every pass rate is recorded."""
+    out = tmp_path / "ds"
+    args = [
+        "build-dataset", "--no-progress", "-o", str(out), "--eval-window", "none", "--no-verify",
+        "-s", f"lcb={shared_data / 'sandboxfusion_samples/code_eval_live_code_bench_v1.jsonl'}",
+        "--difficulty", "pass-rate", "-k", "1", "--pass-rate-band", "[0,1]",
+        "--rollouts", str(shared_data / "lcb_submissions/O1-Preview-2024-09-12_N1_codegeneration_1_0.2_eval_all.json"),
+    ]
+    result = CliRunner().invoke(cli.app, args)
+    assert result.exit_code == 0, result.output
+    rows = [Problem.from_row(r) for s in sorted((out / "data").glob("*.parquet")) for r in pq.read_table(s).to_pylist()]
+    assert sorted(p.problem_id for p in rows) == ["1873_A", "2727", "abc301_a"]
+    assert all(any("pass" in key for key in p.stats) for p in rows)
+    stages = json.loads((out / "build_report.json").read_text())["stages"]
+    assert stages["pass_rate"] == {"in": 3, "out": 3, "per_source": {"lcb": {"in": 3, "out": 3}}}
+
+
+def test_speed_settings_do_not_invalidate_checkpoints(tmp_path):
+    from mcdata.dedup import DedupConfig
+
+    out = tmp_path / "ds"
+    build_dataset(BuildConfig(output=out, verify=None))
+    again = build_dataset(BuildConfig(output=out, verify=None, progress=True, dedup=DedupConfig(workers=2, chunk_size=7)))
+    assert again.resumed_phases == ["clean"]

@@ -72,3 +72,20 @@ def test_train_resumes_and_plots(tmp_path, built_dataset):
     assert plotted.exit_code == 0, plotted.output
     png = run_dir / "training_curves.png"
     assert png.is_file() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_calibrate_temperature_subcommand(tmp_path, built_dataset):
+    out = tmp_path / "cal"
+    result = runner.invoke(
+        cli.app,
+        [
+            "train", "calibrate-temperature", "--dataset", str(built_dataset), "--output", str(out),
+            "--temperatures", "0.6,1.8", "--num-prompts", "1", "--num-generations", "2", "--max-tokens", "4",
+            "--target", "0.5",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "selected temperature: 0.6" in result.output  # random bytes are diverse at any temperature
+    assert (out / "calibration.json").is_file() and (out / "calibration.png").is_file()
+    bad = runner.invoke(cli.app, ["train", "calibrate-temperature", "--dataset", str(built_dataset), "--temperatures", "a,b"])
+    assert bad.exit_code != 0 and "--temperatures" in bad.output

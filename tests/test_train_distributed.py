@@ -93,8 +93,12 @@ def test_two_processes_make_the_same_mask_decisions(runs):
 @pytest.mark.slow
 def test_two_processes_share_the_batch_of_one(runs):
     one, two = runs
-    calls_one = _rows(one / "generate_rank0.jsonl")
-    rank0, rank1 = _rows(two / "generate_rank0.jsonl"), _rows(two / "generate_rank1.jsonl")
+    logs_one = _rows(one / "generate_rank0.jsonl")
+    logs0, logs1 = _rows(two / "generate_rank0.jsonl"), _rows(two / "generate_rank1.jsonl")
+    assert {(x["world"], x["backend"]) for x in logs_one} == {(1, None)}
+    assert {(x["world"], x["backend"]) for x in logs0 + logs1} == {(2, "gloo")}  # real 2-process DDP on CPU
+    calls_one = [x["pairs"] for x in logs_one]
+    rank0, rank1 = [x["pairs"] for x in logs0], [x["pairs"] for x in logs1]
     assert len(calls_one) == len(rank0) == len(rank1) == worker.MAX_STEPS // 2
     for whole, a, b in zip(calls_one, rank0, rank1):
         assert a + b == whole  # rank 0 gets the first half of the global batch, rank 1 the rest

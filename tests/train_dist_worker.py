@@ -14,7 +14,8 @@ within the prompt's group, scenario ``(k + c) % 4``:
     3: "ab" repeated up to the cap              -> truncated, NO_CODE, a loop
 
 Everything else is real: TRL's sampler and data sharding, the grader, the mask draw, DDP.
-Each process also writes RUN_DIR/generate_rank{R}.jsonl: the (problem, copy) pairs it generated.
+Each process also writes RUN_DIR/generate_rank{R}.jsonl: per generate call, the world size, the
+process-group backend and the (problem, copy) pairs it generated.
 """
 
 from __future__ import annotations
@@ -73,8 +74,11 @@ def main(data_dir: str, run_dir: str) -> None:
                 ids = ids[: MAX_TOKENS - 1] + [tokenizer.eos_token_id]
             rows.append(ids + [tokenizer.pad_token_id] * (MAX_TOKENS - len(ids)))
             pairs.append([k, c])
+        dist = torch.distributed
+        ddp = dist.is_available() and dist.is_initialized()
+        line = {"world": dist.get_world_size() if ddp else 1, "backend": dist.get_backend() if ddp else None, "pairs": pairs}
         with open(record, "a") as f:
-            f.write(json.dumps(pairs) + "\n")
+            f.write(json.dumps(line) + "\n")
         completion = torch.tensor(rows, dtype=input_ids.dtype, device=input_ids.device)
         return torch.cat([input_ids, completion], dim=1)
 

@@ -14,13 +14,11 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import json
 import pickle
 import re
 import zlib
 from typing import Any
 
-from mcdata.adapters.apps import functional_tests
 from mcdata.adapters.base import RowError, difficulty_of, loads_lenient, platform_of, register, require, stdin_tests
 from mcdata.io import RowRef
 from mcdata.schema import Problem, TestCase
@@ -96,4 +94,4 @@ def convert_lcb(row: dict[str, Any], ref: RowRef) -> Problem:
     raise RowError(None, "neither code_generation_lite (question_content, *_test_cases) nor SandboxFusion (content, test) layout")
 
 
-__all__ = ["convert_lcb", "decode_sandboxfusion_test", "functional_tests", "json"]
+__all__ = ["convert_lcb", "decode_sandboxfusion_test"]

@@ -147,7 +147,9 @@ def generate_all(
     stats = {"model_id": model_id, "cached_prompts": len(prompts) - len(missing), "generated_prompts": len(missing),
              "generate_s": 0.0}
     if missing:
+        started = time.perf_counter()
         backend = backend or _backend(config, model_id)
+        stats["model_load_s"] = round(time.perf_counter() - started, 3)
         started = time.perf_counter()
         tokens = 0
         try:
@@ -262,7 +264,8 @@ def run_benchmark(config: BenchConfig, console=None) -> dict[str, Any]:
                        {"load_s": round(load_s, 3), "generate_s": generation_stats.get("generate_s", 0.0),
                         "grade_s": round(grade_s, 3), "total_s": round(time.perf_counter() - t0, 3)})
     primary = config.comparisons[0]
-    n, temperature = config.sampling.n, config.sampling.temperature
+    # LiveCodeBench names the file after n and the temperature; a generations file has its own n.
+    n, temperature = max(len(r.outputs) for r in runs), config.sampling.temperature
     eval_all_name = f"codegeneration_{n}_{temperature}_eval_all.json"
     atomic_write_json(out / eval_all_name, eval_all_rows(runs, primary))
     atomic_write_text(out / "problems.jsonl", "".join(
@@ -301,7 +304,7 @@ def _summary(
                     "platform": config.platform, "difficulty": config.difficulty},
         "model": generation_stats.get("model_id", config.model),
         "backend": None if config.generations else config.backend,
-        "sampling": config.sampling.to_dict(),
+        "sampling": None if config.generations else config.sampling.to_dict(),
         "extract": config.extract,
         "comparison": primary,
         "num_problems": len(problems),

@@ -271,7 +271,8 @@ class Server:
         self.cfg, self.rfd, self.wfd = cfg, rfd, wfd
         self.preamble: dict = {}
         exec(compile(PREAMBLE, "<preamble>", "exec"), self.preamble)
-        self.stop_requested = False
+        self.job_id = None
+        self.end = 0  # tests at index >= end are not to be run (early exit, or another worker took them)
 
     # ---- process lifecycle
     def kill_all(self) -> None:
@@ -309,13 +310,17 @@ class Server:
             except OSError:
                 pass
 
-    def poll_stop(self) -> bool:
-        """True when the grader asked to stop the current sample (early exit on a wrong answer)."""
-        while not self.stop_requested and select.select([self.rfd], [], [], 0)[0]:
+    def poll_control(self) -> None:
+        """Apply the grader's control messages for the current job: "stop" (early exit on a wrong
+        answer) and "limit" (another worker took over tests `end`..). Stale ids are ignored."""
+        while select.select([self.rfd], [], [], 0)[0]:
             msg, _ = recv_msg(self.rfd)
+            if msg.get("job") != self.job_id:
+                continue
             if msg.get("op") == "stop":
-                self.stop_requested = True
-        return self.stop_requested
+                self.end = 0
+            elif msg.get("op") == "limit":
+                self.end = min(self.end, int(msg.get("end", 0)))
 
     # ---- a test child: common set-up after fork
     def child_setup(self, job: dict, cpu_s: float, stdin_fd: int, out_fd: int, err_fd: int, keep: tuple = ()) -> None:
@@ -364,7 +369,7 @@ class Server:
                                            buffering=1)
 
     # ---- waiting for a child with CPU/wall/output limits
-    def watch(self, pid: int, fds: dict, job: dict, cpu_limit: float, until_msg: bool = False) -> dict:
+    def watch(self, pid: int, fds: dict, job: dict, cpu_limit: float, index: int, until_msg: bool = False) -> dict:
         """Drain the child's pipes until it exits (or, with `until_msg`, until a complete result
         frame arrived on fds['res']), enforcing CPU time, wall clock and output size. A stop
         request from the grader arriving meanwhile ends the wait with status "stopped"."""
@@ -384,11 +389,12 @@ class Server:
                     status = "timeout"
                     break
                 wait = min(max(cpu_limit - cpu, 0.01), wall_limit - elapsed, 0.5)
-                watched = [*open_fds, pidfd] + ([] if self.stop_requested else [self.rfd])
-                ready = select.select(watched, [], [], wait)[0]
-                if self.rfd in ready and self.poll_stop():
-                    status = "stopped"
-                    break
+                ready = select.select([*open_fds, pidfd, self.rfd], [], [], wait)[0]
+                if self.rfd in ready:
+                    self.poll_control()
+                    if index >= self.end:
+                        status = "stopped"
+                        break
                 for fd in ready:
                     if fd in open_fds:
                         name = open_fds[fd]
@@ -432,7 +438,7 @@ class Server:
         return len(buf) >= _HEADER.size + a + b
 
     # ---- stdin/stdout programs: one fresh child per test
-    def run_stdin_test(self, job: dict, code_obj, test_input: str) -> tuple[dict, bytes]:
+    def run_stdin_test(self, job: dict, code_obj, test_input: str, index: int) -> tuple[dict, bytes]:
         cpu_limit = job["time_limit"]
         in_fd = os.memfd_create("stdin")
         data = test_input.encode("utf-8", "surrogateescape")
@@ -451,7 +457,7 @@ class Server:
         os.close(in_fd)
         os.close(out_w)
         os.close(err_w)
-        res = self.watch(pid, {"out": out_r, "err": err_r}, job, cpu_limit)
+        res = self.watch(pid, {"out": out_r, "err": err_r}, job, cpu_limit, index)
         os.close(out_r)
         os.close(err_r)
         if not res["exited"]:
@@ -499,8 +505,11 @@ class Server:
     def run_functional(self, job: dict, code_obj) -> None:
         """Run the sample's tests, restarting the child after a test that killed it when every
         test must run (early_exit off)."""
-        start, n = 0, len(job["inputs"])
-        while start < n and not self.poll_stop():
+        start = 0
+        while True:
+            self.poll_control()
+            if start >= self.end:
+                return
             nxt = self._functional_child(job, code_obj, start)
             if nxt is None:
                 return
@@ -543,11 +552,12 @@ class Server:
                 if cpu > limit or now - t_mark > wall_limit:
                     return finish("timeout")
                 wait = max(min(limit - cpu, wall_limit - (now - t_mark), 0.5), 0.005)
-                watched = [*open_fds, pidfd] + ([] if self.stop_requested else [self.rfd])
-                ready_fds = select.select(watched, [], [], wait)[0]
-                if self.rfd in ready_fds and self.poll_stop():
-                    os.kill(pid, signal.SIGKILL)
-                    return None
+                ready_fds = select.select([*open_fds, pidfd, self.rfd], [], [], wait)[0]
+                if self.rfd in ready_fds:
+                    self.poll_control()
+                    if index >= self.end:
+                        os.kill(pid, signal.SIGKILL)
+                        return None
                 exited = pidfd in ready_fds
                 for fd in ready_fds:  # after an exit, drain the pipes completely
                     name = open_fds.get(fd)
@@ -576,6 +586,8 @@ class Server:
                     if not results:
                         cpu_mark, t_mark = cpu_now, time.monotonic()
                 for msg in results:
+                    if index >= self.end:
+                        break
                     kind = str(msg.get("kind", ""))
                     if not ready:  # the module failed on import, or has no entry point
                         send_msg(self.wfd, {"op": "tests", "results": [
@@ -597,7 +609,7 @@ class Server:
                 if batch:
                     send_msg(self.wfd, {"op": "tests", "results": batch})
                     cpu_mark, t_mark = cpu_now, time.monotonic()
-                if (failed and early) or index >= n:
+                if (failed and early) or index >= min(n, self.end):
                     os.kill(pid, signal.SIGKILL)
                     return None
                 if exited and "res" not in open_fds.values():  # died mid-test, without a result
@@ -646,15 +658,15 @@ class Server:
             except EOFError:
                 return
             op = job.get("op")
-            if op == "stop":
-                continue  # a late stop for a sample that already finished
+            if op in ("stop", "limit"):
+                continue  # late control message for a job that already finished
             if op == "ping":
                 send_msg(self.wfd, {"op": "pong"})
                 continue
             if op != "sample":
                 send_msg(self.wfd, {"op": "error", "error": f"unknown op {op!r}"})
                 continue
-            self.stop_requested = False
+            self.job_id, self.end = job.get("job"), len(job["inputs"])
             try:
                 code_obj = compile(job["code"], "<solution>", "exec", dont_inherit=True)
             except (SyntaxError, ValueError, OverflowError, RecursionError, MemoryError) as exc:
@@ -666,9 +678,10 @@ class Server:
                 self.run_functional(job, code_obj)
             else:
                 for i, test_input in enumerate(job["inputs"]):
-                    if self.poll_stop():
+                    self.poll_control()
+                    if i >= self.end:
                         break
-                    res, stdout = self.run_stdin_test(job, code_obj, test_input)
+                    res, stdout = self.run_stdin_test(job, code_obj, test_input, i)
                     if res["status"] == "stopped":
                         break
                     res["index"] = i

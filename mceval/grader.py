@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+import time
+from collections import deque
+from concurrent.futures import Future
 from typing import Callable, NamedTuple, Sequence, Union
 
 from mcdata.schema import Problem, TestCase
@@ -105,117 +107,286 @@ def judge_observation(obs: Observation, test: TestCase, functional: bool, config
     return TestResult(obs.index, verdict, obs.cpu_s, message[:300])
 
 
+class _Batch:
+    """One `submit()` call: its Future and the results filled in as samples finish."""
+
+    def __init__(self, n: int, on_result: Callable[[SampleResult], None] | None) -> None:
+        self.future: Future[list[SampleResult]] = Future()
+        self.results: list[SampleResult | None] = [None] * n
+        self.remaining = n
+        self.on_result = on_result
+        self.lock = threading.Lock()
+
+    def put(self, pos: int, result: SampleResult) -> None:
+        with self.lock:
+            if self.future.done():
+                return
+            self.results[pos] = result
+            self.remaining -= 1
+            last = self.remaining == 0
+        if self.on_result is not None:
+            self.on_result(result)
+        if last:
+            self.future.set_result(self.results)  # type: ignore[arg-type]
+
+    def fail(self, exc: BaseException) -> None:
+        with self.lock:
+            if not self.future.done():
+                self.future.set_exception(exc)
+
+
+class _Sample:
+    """A sample being graded, possibly by several workers at once: when the queue runs dry, an
+    idle worker takes over the second half of a running sample's remaining tests (a "piece"), so
+    one slow sample at the end of a batch does not leave the other cores idle."""
+
+    def __init__(self, item: GradeItem, config: GradeConfig, batch: _Batch, pos: int) -> None:
+        self.item, self.config, self.batch, self.pos = item, config, batch, pos
+        self.tests = item.problem.tests
+        self.functional = item.problem.is_functional
+        self.limits = limits_for(item.problem, config)
+        self.lock = threading.Lock()
+        self.judged: dict[int, TestResult] = {}
+        self.sample_level: list[Observation] = []
+        self.first_failure = len(self.tests)  # smallest failing test index so far
+        self.pieces: list[_Piece] = []
+        self.active = 0
+        self.failed_with: BaseException | None = None
+
+    def record(self, piece: "_Piece", obs: Observation) -> bool:
+        """Judge one observation of `piece`; False when that piece should stop."""
+        early = self.config.early_exit
+        with self.lock:
+            if obs.index < 0:  # compile error / import failure / no entry point: the whole sample
+                self.sample_level.append(obs)
+                self.first_failure = -1
+                return False
+            index = piece.start + obs.index
+            if index >= piece.end:  # raced past a split point; the thief covers it
+                return False
+            result = judge_observation(obs, self.tests[index], self.functional, self.config)
+            result.index = index
+            self.judged.setdefault(index, result)
+            piece.progress = max(piece.progress, index)
+            if result.verdict is not Verdict.AC:
+                self.first_failure = min(self.first_failure, index)
+                return not early
+            return not (early and self.first_failure < piece.start)
+
+    def moot_pieces(self) -> list["_Piece"]:
+        """With early exit, running pieces that only cover tests after the first failure."""
+        if not self.config.early_exit:
+            return []
+        with self.lock:
+            return [p for p in self.pieces if p.job_id is not None and p.start > self.first_failure]
+
+    def result(self) -> SampleResult:
+        problem = self.item.problem
+        n = len(self.tests)
+        out = SampleResult(problem.problem_id, int(self.item.sample_index or 0), Verdict.AC, num_tests=n)
+        if self.sample_level:
+            verdict, message = _failure_verdict(self.sample_level[0])
+            out.verdict = verdict
+            out.tests = [TestResult(-1, verdict, self.sample_level[0].cpu_s, message[:300])]
+            return out
+        out.tests = [self.judged[i] for i in sorted(self.judged)]
+        for i in range(n):
+            got = self.judged.get(i)
+            if got is None:  # never expected: every test is run unless an earlier one failed
+                out.verdict = Verdict.RE
+                out.tests.append(TestResult(i, Verdict.RE, 0.0, "internal error: test was not run"))
+                break
+            if got.verdict is not Verdict.AC:
+                out.verdict = got.verdict
+                break
+        if self.config.early_exit and out.verdict is not Verdict.AC:
+            first = next(t.index for t in out.tests if t.verdict is not Verdict.AC)
+            out.tests = [t for t in out.tests if t.index <= first]
+        return out
+
+
+class _Piece:
+    """Tests start..end-1 of a sample, run by one worker; `end` shrinks when another worker
+    takes over the tail."""
+
+    def __init__(self, sample: _Sample, start: int, end: int) -> None:
+        self.sample, self.start, self.end = sample, start, end
+        self.progress = start - 1  # last test index judged
+        self.sandbox: Sandbox | None = None
+        self.job_id: int | None = None
+        self.started = 0.0
+
+
 def grade_sample(sandbox: Sandbox, item: GradeItem, config: GradeConfig) -> SampleResult:
-    """Grade one (problem, code) pair on a sandbox."""
-    problem, code = item.problem, item.code
-    result = SampleResult(problem.problem_id, int(item.sample_index or 0), Verdict.NO_CODE,
-                          num_tests=len(problem.tests))
-    if not code or not code.strip():
-        return result
-    functional = problem.is_functional
-    tests = problem.tests
-    judged: dict[int, TestResult] = {}
-
-    def judge(obs: Observation) -> bool:
-        if 0 <= obs.index < len(tests):
-            judged[obs.index] = judge_observation(obs, tests[obs.index], functional, config)
-            return judged[obs.index].verdict is Verdict.AC
-        return obs.status == "ok" and obs.kind in ("", "ready")
-
-    observations = sandbox.run(code, [t.input for t in tests], problem.func_name if functional else None,
-                               limits_for(problem, config), config.early_exit, judge)
-    sample_level = [o for o in observations if not 0 <= o.index < len(tests)]
-    for obs in observations:  # a crash report carries the index of the test in progress
-        if 0 <= obs.index < len(tests) and obs.index not in judged:
-            judged[obs.index] = judge_observation(obs, tests[obs.index], functional, config)
-    result.tests = [judged[i] for i in sorted(judged)]
-    if sample_level and not result.tests:
-        # Compile error, missing entry point, or the module failed on import: one entry with
-        # index -1 carries the reason (it counts as a failure, never as a passed test).
-        verdict, message = _failure_verdict(sample_level[0])
-        result.verdict = verdict
-        result.tests = [TestResult(-1, verdict, sample_level[0].cpu_s, message[:300])]
-        return result
-    first_failure = next((t for t in result.tests if t.verdict is not Verdict.AC), None)
-    if first_failure is not None:
-        result.verdict = first_failure.verdict
-        if config.early_exit:  # tests that finished while the stop was on its way do not count
-            result.tests = [t for t in result.tests if t.index <= first_failure.index]
-    elif len(result.tests) == len(tests):
-        result.verdict = Verdict.AC
-    else:  # should not happen: tests missing without a failure
-        result.verdict = Verdict.RE
-    return result
+    """Grade one (problem, code) pair on one sandbox (no splitting; see `Grader` for the pool)."""
+    if not item.code or not item.code.strip():
+        return SampleResult(item.problem.problem_id, int(item.sample_index or 0), Verdict.NO_CODE,
+                            num_tests=len(item.problem.tests))
+    sample = _Sample(item, config, _Batch(1, None), 0)
+    piece = _Piece(sample, 0, len(sample.tests))
+    sample.pieces.append(piece)
+    sandbox.run(item.code, [t.input for t in sample.tests], item.problem.func_name if sample.functional else None,
+                sample.limits, config.early_exit, lambda obs: sample.record(piece, obs))
+    return sample.result()
 
 
 # ------------------------------------------------------------------------------------------- the pool
 class Grader:
-    """A reusable pool of sandboxes (one per worker). Start-up is paid once; use as a context
-    manager, or call `close()`. `submit()` returns a Future so grading overlaps other work
-    (the trainer generates the next batch meanwhile)."""
+    """A reusable pool of sandboxes (one per worker thread). Start-up is paid once; use it as a
+    context manager, or call `close()`. `submit()` returns a Future so grading overlaps other work
+    (the trainer generates the next batch meanwhile). Samples are taken longest-first; when none
+    are left, idle workers split the remaining tests of running samples (work stealing)."""
+
+    #: a running piece is split only after this long (fast samples are not worth splitting)
+    steal_after_s = 0.05
 
     def __init__(self, config: GradeConfig = GradeConfig()) -> None:
         self.config = config
         self.workers = max(1, config.workers or os.cpu_count() or 1)
-        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="mceval-grader")
-        self._local = threading.local()
+        self._cv = threading.Condition()
+        self._queue: deque[_Sample] = deque()
+        self._running: set[_Piece] = set()
+        self._threads: list[threading.Thread] = []
         self._sandboxes: list[Sandbox] = []
-        self._lock = threading.Lock()
         self._closed = False
 
-    def _sandbox(self) -> Sandbox:
-        sb = getattr(self._local, "sandbox", None)
-        if sb is None:
-            limits = Limits(memory_bytes=self.config.memory_mb * 1024 * 1024,
-                            max_output=self.config.max_output_bytes, max_processes=self.config.max_processes)
-            sb = Sandbox(name=f"mceval-{len(self._sandboxes)}", limits=limits)
-            with self._lock:
+    # ---- scheduling
+    def _next_piece(self) -> _Piece | None:
+        with self._cv:
+            while True:
                 if self._closed:
-                    sb.close()
-                    raise RuntimeError("Grader is closed")
-                self._sandboxes.append(sb)
-            self._local.sandbox = sb
-        return sb
+                    return None
+                if self._queue:
+                    sample = self._queue.popleft()
+                    piece = _Piece(sample, 0, len(sample.tests))
+                    sample.pieces.append(piece)
+                    sample.active += 1
+                    self._running.add(piece)
+                    return piece
+                stolen = self._steal()
+                if stolen is not None:
+                    return stolen
+                self._cv.wait(timeout=self.steal_after_s if self._running else None)
 
-    def _grade_one(self, item: GradeItem) -> SampleResult:
-        return grade_sample(self._sandbox(), item, self.config)
+    def _steal(self) -> _Piece | None:
+        """Split the running piece with the most tests left; the caller holds the lock."""
+        now = time.monotonic()
+        best, best_left = None, 1
+        for piece in self._running:
+            sample = piece.sample
+            if piece.job_id is None or now - piece.started < self.steal_after_s or sample.sample_level:
+                continue
+            if sample.config.early_exit and sample.first_failure < piece.end:
+                continue  # its verdict is (about to be) decided: no point running more of it
+            left = piece.end - (piece.progress + 1)
+            if left > best_left:
+                best, best_left = piece, left
+        if best is None:
+            return None
+        split = best.progress + 1 + (best_left + 1) // 2
+        thief = _Piece(best.sample, split, best.end)
+        best.end = split
+        assert best.sandbox is not None and best.job_id is not None
+        best.sandbox.control(best.job_id, "limit", end=split - best.start)
+        best.sample.pieces.append(thief)
+        best.sample.active += 1
+        self._running.add(thief)
+        return thief
 
+    # ---- workers
+    def _worker(self) -> None:
+        sandbox: Sandbox | None = None
+        try:
+            while True:
+                piece = self._next_piece()
+                if piece is None:
+                    return
+                try:
+                    if sandbox is None:
+                        sandbox = Sandbox(name=f"mceval-{threading.current_thread().name}", limits=Limits(
+                            memory_bytes=self.config.memory_mb * 1024 * 1024,
+                            max_output=self.config.max_output_bytes, max_processes=self.config.max_processes))
+                        with self._cv:
+                            self._sandboxes.append(sandbox)
+                    self._run_piece(sandbox, piece)
+                except BaseException as exc:  # noqa: BLE001 - reported through the batch's Future
+                    piece.sample.failed_with = exc
+                finally:
+                    self._piece_done(piece)
+        finally:
+            if sandbox is not None:
+                sandbox.close()
+
+    def _run_piece(self, sandbox: Sandbox, piece: _Piece) -> None:
+        sample = piece.sample
+        item = sample.item
+
+        def on_start(job_id: int) -> None:
+            with self._cv:
+                piece.sandbox, piece.job_id, piece.started = sandbox, job_id, time.monotonic()
+
+        def judge(obs: Observation) -> bool:
+            keep_going = sample.record(piece, obs)
+            for other in sample.moot_pieces():  # a failure makes later pieces pointless
+                if other is not piece and other.sandbox is not None and other.job_id is not None:
+                    other.sandbox.control(other.job_id, "stop")
+            return keep_going
+
+        inputs = [t.input for t in sample.tests[piece.start : piece.end]]
+        sandbox.run(item.code or "", inputs, item.problem.func_name if sample.functional else None,
+                    sample.limits, self.config.early_exit, judge, on_start)
+
+    def _piece_done(self, piece: _Piece) -> None:
+        sample = piece.sample
+        with self._cv:
+            self._running.discard(piece)
+            piece.job_id = None
+            sample.active -= 1
+            finished = sample.active == 0
+            self._cv.notify_all()
+        if not finished:
+            return
+        if sample.failed_with is not None:
+            sample.batch.fail(sample.failed_with)
+        else:
+            try:
+                sample.batch.put(sample.pos, sample.result())
+            except BaseException as exc:  # noqa: BLE001
+                sample.batch.fail(exc)
+
+    def _ensure_workers(self) -> None:
+        with self._cv:
+            while len(self._threads) < self.workers:
+                t = threading.Thread(target=self._worker, name=f"mceval-{len(self._threads)}", daemon=True)
+                self._threads.append(t)
+                t.start()
+
+    # ---- public API
     def submit(self, items: Sequence[ItemLike], on_result: Callable[[SampleResult], None] | None = None
                ) -> Future[list[SampleResult]]:
         """Grade `items` in the background; the Future holds the results in input order."""
-        if self._closed:
-            raise RuntimeError("Grader is closed")
         normalised = _normalise(items)
-        done: Future[list[SampleResult]] = Future()
-        results: list[SampleResult | None] = [None] * len(normalised)
+        batch = _Batch(len(normalised), on_result)
         if not normalised:
-            done.set_result([])
-            return done
-        remaining = [len(normalised)]
-        lock = threading.Lock()
-
-        def finished(pos: int, fut: Future) -> None:
-            exc = fut.exception()
-            with lock:
-                if done.done():
-                    return
-                if exc is not None:
-                    done.set_exception(exc)
-                    return
-                results[pos] = fut.result()
-                remaining[0] -= 1
-                last = remaining[0] == 0
-            if on_result is not None:
-                on_result(results[pos])  # type: ignore[arg-type]
-            if last:
-                done.set_result(results)  # type: ignore[arg-type]
-
+            batch.future.set_result([])
+            return batch.future
+        samples = []
+        for pos, item in enumerate(normalised):
+            if not item.code or not item.code.strip():
+                batch.put(pos, SampleResult(item.problem.problem_id, int(item.sample_index or 0), Verdict.NO_CODE,
+                                            num_tests=len(item.problem.tests)))
+            else:
+                samples.append(_Sample(item, self.config, batch, pos))
         # Longest jobs first, so the last worker does not finish long after the others.
-        order = sorted(range(len(normalised)), key=lambda i: -len(normalised[i].problem.tests))
-        for pos in order:
-            fut = self._pool.submit(self._grade_one, normalised[pos])
-            fut.add_done_callback(lambda f, pos=pos: finished(pos, f))
-        return done
+        samples.sort(key=lambda s: -len(s.tests))
+        with self._cv:
+            if self._closed:
+                raise RuntimeError("Grader is closed")
+            self._queue.extend(samples)
+            self._cv.notify_all()
+        if samples:
+            self._ensure_workers()
+        return batch.future
 
     def grade(self, items: Sequence[ItemLike], *, progress: bool = False) -> list[SampleResult]:
         """Grade `items` and wait; results in input order."""
@@ -228,12 +399,21 @@ class Grader:
             return self.submit(items, on_result=lambda _: bar.advance(task)).result()
 
     def close(self) -> None:
-        with self._lock:
+        """Stop the workers and the sandboxes; batches still queued fail with RuntimeError."""
+        with self._cv:
+            if self._closed:
+                return
             self._closed = True
-            boxes, self._sandboxes = self._sandboxes, []
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        for sb in boxes:
-            sb.close()
+            pending = list(self._queue)
+            self._queue.clear()
+            for piece in self._running:
+                if piece.sandbox is not None and piece.job_id is not None:
+                    piece.sandbox.control(piece.job_id, "stop")
+            self._cv.notify_all()
+        for sample in pending:
+            sample.batch.fail(RuntimeError("Grader closed before this sample was graded"))
+        for t in self._threads:
+            t.join()
 
     def __enter__(self) -> "Grader":
         return self
@@ -243,8 +423,7 @@ class Grader:
 
     def __del__(self) -> None:  # best effort; call close() explicitly
         try:
-            if not self._closed:
-                self.close()
+            self.close()
         except Exception:  # noqa: BLE001
             pass
 

@@ -205,6 +205,8 @@ class Sandbox:
         self._wfd = self._rfd = -1
         self._log: tempfile._TemporaryFileWrapper | None = None
         self.uid = _next_uid()
+        self._wlock = threading.Lock()  # other grader threads send control messages (stop / limit)
+        self._job_seq = 0
         self.start()
 
     # ---- lifecycle
@@ -262,13 +264,14 @@ class Sandbox:
             return ""
 
     def close(self) -> None:
-        for fd in (self._wfd, self._rfd):
-            if fd >= 0:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-        self._wfd = self._rfd = -1
+        with self._wlock:
+            for fd in (self._wfd, self._rfd):
+                if fd >= 0:
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
+            self._wfd = self._rfd = -1
         if self.proc is not None:
             if self.proc.poll() is None:
                 try:
@@ -337,16 +340,29 @@ class Sandbox:
             raise SandboxCrashed(f"channel broken: {exc}") from None
 
     # ---- running a sample
+    def control(self, job_id: int, op: str, **fields) -> None:
+        """Thread-safe control message for a running job: "stop", or "limit" with `end` (run only
+        the tests before `end`). A message for a job that already ended is ignored inside."""
+        with self._wlock:
+            if self._wfd >= 0:
+                try:
+                    send_msg(self._wfd, {"op": op, "job": job_id, **fields})
+                except OSError:
+                    pass  # the sandbox died; run() notices and restarts it
+
     def run(self, code: str, inputs: list[str], func_name: str | None, limits: Limits, early_exit: bool,
-            judge=None) -> list[Observation]:
+            judge=None, on_start=None) -> list[Observation]:
         """Run one sample's tests in order and return an `Observation` per test that ran.
-        `judge(obs) -> bool` (the grader's verdict on a test, decided here, outside the sandbox)
-        returning False with `early_exit` stops the sample. A sandbox that dies or wedges gives a
+        `judge(obs) -> bool` is called on every observation (the grader's verdict on a test,
+        decided here, outside the sandbox); False with `early_exit` stops the sample. `on_start(job_id)` is called once the
+        job is sent (so other threads can `control()` it). A sandbox that dies or wedges gives a
         `crashed` observation for the test in progress and is restarted: no result is lost."""
         if not self.alive:
             self.restart()
+        self._job_seq += 1
+        job_id = self._job_seq
         job = {
-            "op": "sample", "mode": "functional" if func_name else "stdin", "code": code, "inputs": inputs,
+            "op": "sample", "job": job_id, "mode": "functional" if func_name else "stdin", "code": code, "inputs": inputs,
             "func_name": func_name, "time_limit": limits.time_s, "wall_factor": limits.wall_factor,
             "memory_bytes": limits.memory_bytes + _RLIMIT_AS_SLACK if limits.memory_bytes else 0,
             "max_output": limits.max_output, "max_processes": limits.max_processes, "early_exit": early_exit,
@@ -357,7 +373,10 @@ class Sandbox:
         stopped = False
         oom_before = self.cgroup.oom_kills() if self.cgroup else 0
         try:
-            send_msg(self._wfd, job)
+            with self._wlock:
+                send_msg(self._wfd, job)
+            if on_start is not None:
+                on_start(job_id)
             while True:
                 msg, blob = self._recv_blob(watchdog)
                 op = msg.get("op")
@@ -375,14 +394,18 @@ class Sandbox:
                         obs.oom_killed = now > oom_before
                         oom_before = now
                     observations.append(obs)
-                    if judge is not None and not stopped and not judge(obs) and early_exit:
+                    keep_going = judge(obs) if judge is not None else True
+                    if not keep_going and early_exit and not stopped:
                         stopped = True
-                        send_msg(self._wfd, {"op": "stop"})
+                        self.control(job_id, "stop")
         except (SandboxCrashed, OSError) as exc:
             log = self._read_log()
             index = max((o.index for o in observations), default=-1) + 1
+            crash = Observation(index=index, status="crashed", error=f"{exc} {log[-300:]}".strip())
+            observations.append(crash)
+            if judge is not None:
+                judge(crash)
             self.restart()
-            observations.append(Observation(index=index, status="crashed", error=f"{exc} {log[-300:]}".strip()))
             return observations
 
     @staticmethod

@@ -197,7 +197,10 @@ class MicroCoderGRPOConfig(GRPOConfig):
         """Build from a mapping, naming the source and the key of any unknown field."""
         unknown = sorted(set(values) - cls.field_names())
         if unknown:
-            raise ValueError(f"{where}: unknown field(s) {unknown} (see `microcoder train --help-fields`)")
+            raise ValueError(
+                f"{where}: unknown field(s) {unknown}: not a MicroCoderGRPOConfig or GRPOConfig field "
+                "(see mctrain/config.py)"
+            )
         return cls(**dict(values))
 
     @classmethod

@@ -1,5 +1,11 @@
 """RUN_DIR/metrics.jsonl: one JSON row per optimizer step, with stable MicroCoder names.
 
+(Strictly one row per logging step; `logging_steps` defaults to 1 in MicroCoderGRPOConfig.)
+Time split per row: ``generation_time_s`` (sampling), ``reward_time_s`` (how long the step was
+blocked on rewards; grading itself starts when generation ends and overlaps the old-log-prob
+pass, its own wall time is ``grading_time_s``), ``update_time_s`` (the rest: forward/backward and
+optimizer), and ``reward_time_share`` = reward_time_s / step_time_s.
+
 TRL logs under its own names ("reward", "completions/clipped_ratio", "clip_ratio/high_mean",
 ...) and only on the step a generation batch is produced; the paper's curves and
 `microcoder train plot` want one row per step with fixed keys. This callback renames, carries

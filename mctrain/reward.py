@@ -142,7 +142,8 @@ class CodeReward:
 
     @staticmethod
     def _key(problem_index: Sequence[int], completions: Sequence[Any]) -> tuple[int, ...]:
-        return (len(completions), hash(tuple(int(i) for i in problem_index)), hash(tuple(completion_text(c) for c in completions)))
+        texts = tuple(completion_text(c) for c in completions)
+        return (len(completions), hash(tuple(int(i) for i in problem_index)), hash(texts))
 
     def grade(self, problem_index: Sequence[int], completions: Sequence[Any]) -> list[SampleResult]:
         """Results for a batch: the submitted one if it matches, else graded now."""

@@ -13,7 +13,8 @@ Features and their flags (`MicroCoderGRPOConfig`):
 * No KL + clip-high: configuration only (β=0, ε/ε_high, several updates per generation
   batch); TRL's loss does the asymmetric clip and logs the clip fractions.
 
-Every run writes RUN_DIR/metrics.jsonl (`mctrain.metrics`). The reward is `mctrain.reward.CodeReward`: grading is submitted as soon as generation
+Every run writes RUN_DIR/metrics.jsonl (`mctrain.metrics`). The reward is
+`mctrain.reward.CodeReward`: grading is submitted as soon as generation
 returns, so it overlaps the old-log-prob forward pass. Overridden TRL hooks (signatures pinned
 by tests/test_train_trl_contract.py): `_generate`, `_calculate_rewards`,
 `_generate_and_score_completions`.

@@ -222,7 +222,7 @@ def test_temperature_change_resyncs_the_log_prob_head(tmp_path, problems):
     rows = read_metrics(cfg.output_dir)
     assert [r["temperature"] for r in rows] == [0.7, 1.9]
 
-    ids = torch.randint(3, 200, (2, 12))
+    ids = torch.randint(3, 200, (2, 12), generator=torch.Generator().manual_seed(0))
     mask = torch.ones_like(ids)
     model.eval()
     with torch.no_grad():
@@ -259,6 +259,10 @@ def test_run_training_writes_metrics_and_clip_fractions(tmp_path, dataset_dir):
     assert first["masked_fraction"] == pytest.approx(sum(expected_masked) / 12)
     assert first["truncation_rate"] == pytest.approx(4 / 6) and first["response_length_max"] == L_MAX
     assert first["reward_time_s"] > 0.0 and first["generation_time_s"] > 0.0 and math.isfinite(first["diversity"])
+    # Grading was submitted when generation ended and overlapped the old-log-prob pass, so the
+    # step waited less than grading took.
+    assert first["reward_time_s"] < first["grading_time_s"]
+    assert first["reward_time_share"] == pytest.approx(first["reward_time_s"] / first["step_time_s"])
     # Step 2 trains on step 1's rollouts after one update: nothing generated or graded, the ratio moved.
     assert second["rollout_step"] == 1 and second["reward_time_s"] == 0.0 and second["generation_time_s"] == 0.0
     assert second["clip_region_fraction"] > 0.0

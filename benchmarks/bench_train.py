@@ -239,7 +239,8 @@ def main() -> None:
     print(f"config: {a.steps} steps, batch {a.batch}, G={a.group}, {a.steps_per_generation} updates/generation, "
           f"{a.completion_length} new tokens, {a.threads} torch thread(s), tiny-random model, CPU")
     for name in names:
-        print(f"{name:<22} median wall {median(name, 'wall') * 1000:8.1f} ms/step   cpu {median(name, 'cpu') * 1000:8.1f} ms/step")
+        wall, cpu = median(name, "wall") * 1000, median(name, "cpu") * 1000
+        print(f"{name:<22} median wall {wall:8.1f} ms/step   cpu {cpu:8.1f} ms/step")
     verdict = lambda x: "PASS" if x < TARGET_RATIO else "FAIL"  # noqa: E731
     print(f"step-time ratio microcoder/plain (median of paired runs): wall {wall_ratio:.3f} [{verdict(wall_ratio)}]"
           f"   cpu {cpu_ratio:.3f} [{verdict(cpu_ratio)}]   target < {TARGET_RATIO}")

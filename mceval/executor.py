@@ -7,7 +7,8 @@ otherwise hold expected outputs) nor anything from the project, which is not mou
 Phases:
 1. `isolate()`  - new mount/pid/net/ipc/uts namespaces, a fresh root on tmpfs holding only the
    interpreter's install (read-only), /dev/{null,zero,urandom,random}, a new /proc and a private
-   size-capped scratch /tmp; pivot_root; then drop to an unprivileged uid with no capabilities.
+   size-capped scratch /tmp; pivot_root; then drop to an unprivileged uid with no capabilities,
+   set no_new_privs, and install a seccomp filter (no new namespaces, mounts, ptrace, BPF, ...).
    This process becomes pid 1 of the new pid namespace, so code in the sandbox can neither see nor
    signal anything outside, and cannot kill pid 1 (the kernel ignores signals sent to a namespace's
    init from inside unless it installed a handler).
@@ -22,16 +23,23 @@ a UTF-8 JSON object, then the blob (raw stdout bytes for stdin tests).
 
 from __future__ import annotations
 
+import atexit
+import builtins
 import ctypes
 import errno
 import gc
 import json
 import os
+import resource
 import select
+import shutil
 import signal
 import struct
 import sys
+import threading
 import time
+import traceback
+import types
 
 # ----------------------------------------------------------------------------------------- framing
 _HEADER = struct.Struct("<II")
@@ -159,6 +167,62 @@ def _drop_capabilities() -> None:
     _check(_libc.prctl(47, 4, 0, 0, 0), "clear ambient capabilities")  # PR_CAP_AMBIENT_CLEAR_ALL
 
 
+# Syscalls nothing in a test needs, which only widen the kernel's attack surface: new namespaces
+# (a user namespace would hand out capabilities again), mounts, ptrace and cross-process memory
+# access, BPF, io_uring, keyrings, module loading. x86_64 numbers; elsewhere the filter is skipped.
+_DENIED_X86_64 = {
+    "unshare": 272, "setns": 308, "mount": 165, "umount2": 166, "pivot_root": 155, "chroot": 161,
+    "ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311, "bpf": 321, "perf_event_open": 298,
+    "userfaultfd": 323, "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
+    "keyctl": 250, "add_key": 248, "request_key": 249, "kexec_load": 246, "kexec_file_load": 320,
+    "init_module": 175, "finit_module": 313, "delete_module": 176, "open_tree": 428, "move_mount": 429,
+    "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433, "mount_setattr": 442, "swapon": 167,
+    "swapoff": 168, "reboot": 169, "acct": 163, "quotactl": 179, "open_by_handle_at": 304,
+}
+_SYS_CLONE, _SYS_CLONE3 = 56, 435
+_NS_FLAGS = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | 0x02000000
+
+
+def _install_seccomp() -> None:
+    """A seccomp filter (inherited by every test process) that fails the syscalls above with
+    EPERM, clone() with namespace flags too, and clone3 with ENOSYS so libc falls back to clone."""
+    if os.uname().machine != "x86_64":
+        return
+    BPF_LD_W_ABS, BPF_JEQ_K, BPF_JSET_K, BPF_RET_K, BPF_JGE_K = 0x20, 0x15, 0x45, 0x06, 0x35
+    ALLOW, ERRNO = 0x7FFF0000, 0x00050000
+    AUDIT_ARCH_X86_64 = 0xC000003E
+    prog: list[tuple[int, int, int, int]] = [
+        (BPF_LD_W_ABS, 0, 0, 4),  # seccomp_data.arch
+        (BPF_JEQ_K, 1, 0, AUDIT_ARCH_X86_64),
+        (BPF_RET_K, 0, 0, ERRNO | errno.EPERM),  # another ABI (i386 via int 0x80): refuse everything
+        (BPF_LD_W_ABS, 0, 0, 0),  # seccomp_data.nr
+        (BPF_JGE_K, 0, 1, 0x40000000),  # the x32 ABI
+        (BPF_RET_K, 0, 0, ERRNO | errno.EPERM),
+        (BPF_JEQ_K, 0, 1, _SYS_CLONE3),
+        (BPF_RET_K, 0, 0, ERRNO | errno.ENOSYS),
+    ]
+    for nr in _DENIED_X86_64.values():
+        prog += [(BPF_JEQ_K, 0, 1, nr), (BPF_RET_K, 0, 0, ERRNO | errno.EPERM)]
+    prog += [
+        (BPF_JEQ_K, 0, 3, _SYS_CLONE),
+        (BPF_LD_W_ABS, 0, 0, 16),  # low half of args[0]: the clone flags
+        (BPF_JSET_K, 0, 1, _NS_FLAGS),
+        (BPF_RET_K, 0, 0, ERRNO | errno.EPERM),
+        (BPF_RET_K, 0, 0, ALLOW),
+    ]
+
+    class SockFilter(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(SockFilter))]
+
+    filters = (SockFilter * len(prog))(*[SockFilter(*ins) for ins in prog])
+    fprog = SockFprog(len(prog), filters)
+    PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+    _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp filter")
+
+
 def isolate(cfg: dict) -> None:
     """Enter the sandbox. Returns in pid 1 of the new pid namespace, unprivileged; the original
     process stays outside as a reaper that mirrors pid 1's exit status (and dies with the grader)."""
@@ -215,6 +279,7 @@ def isolate(cfg: dict) -> None:
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
     _prctl(PR_SET_DUMPABLE, 0)  # same-uid test processes cannot ptrace or read our memory
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # changing credentials cleared it; the reaper's death ends us
+    _install_seccomp()
     with open("/proc/self/status") as f:
         caps = [line.split()[1] for line in f if line.startswith(("CapEff", "CapPrm"))]
     if any(int(c, 16) for c in caps):
@@ -249,6 +314,7 @@ class TreeNode:
         self.right = right
 """
 
+ON_DEMAND = ("numpy", "sortedcontainers", "scipy", "networkx")
 PRELOAD = ("array bisect collections copy dataclasses datetime decimal enum fractions functools heapq io "
            "itertools json math operator random re statistics string threading traceback typing").split()
 
@@ -256,8 +322,11 @@ PRELOAD = ("array bisect collections copy dataclasses datetime decimal enum frac
 def _cpu_seconds(pid: int) -> float:
     """utime+stime of a live process (all threads), from /proc; 0 when it is already gone."""
     try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            fields = f.read().rsplit(b")", 1)[1].split()
+        fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
+        try:
+            fields = os.read(fd, 4096).rsplit(b")", 1)[1].split()
+        finally:
+            os.close(fd)
         return (int(fields[11]) + int(fields[12])) / _CLK_TCK
     except (OSError, IndexError, ValueError):
         return 0.0
@@ -271,8 +340,25 @@ class Server:
         self.cfg, self.rfd, self.wfd = cfg, rfd, wfd
         self.preamble: dict = {}
         exec(compile(PREAMBLE, "<preamble>", "exec"), self.preamble)
+        self.loaded: set[str] = set()
         self.job_id = None
         self.end = 0  # tests at index >= end are not to be run (early exit, or another worker took them)
+
+    def preload(self, name: str) -> None:
+        """Import a module into the server so forked children start with it loaded."""
+        try:
+            __import__(name)
+        except Exception:  # noqa: BLE001 - optional (numpy may be absent from the install)
+            pass
+        self.loaded.add(name)
+        gc.freeze()  # keep the new objects out of the children's collections (see main())
+
+    def preload_for(self, code: str) -> None:
+        """Heavy third-party modules are imported on first use (then kept): most samples never
+        need them, and a smaller server forks faster."""
+        for name in ON_DEMAND:
+            if name not in self.loaded and name in code:
+                self.preload(name)
 
     # ---- process lifecycle
     def kill_all(self) -> None:
@@ -291,8 +377,6 @@ class Server:
                 continue
 
     def wipe_scratch(self) -> None:
-        import shutil
-
         for name in os.listdir("/tmp"):
             path = "/tmp/" + name
             try:
@@ -324,8 +408,6 @@ class Server:
 
     # ---- a test child: common set-up after fork
     def child_setup(self, job: dict, cpu_s: float, stdin_fd: int, out_fd: int, err_fd: int, keep: tuple = ()) -> None:
-        import resource
-
         os.setsid()
         try:
             _prctl(PR_SET_DUMPABLE, 1)
@@ -369,10 +451,9 @@ class Server:
                                            buffering=1)
 
     # ---- waiting for a child with CPU/wall/output limits
-    def watch(self, pid: int, fds: dict, job: dict, cpu_limit: float, index: int, until_msg: bool = False) -> dict:
-        """Drain the child's pipes until it exits (or, with `until_msg`, until a complete result
-        frame arrived on fds['res']), enforcing CPU time, wall clock and output size. A stop
-        request from the grader arriving meanwhile ends the wait with status "stopped"."""
+    def watch(self, pid: int, fds: dict, job: dict, cpu_limit: float, index: int) -> dict:
+        """Drain a stdin test's pipes until the child exits, enforcing CPU time, wall clock and
+        output size. A stop from the grader arriving meanwhile ends the wait ("stopped")."""
         start = time.monotonic()
         cpu0 = _cpu_seconds(pid)
         wall_limit = job["wall_factor"] * cpu_limit + 2.0
@@ -400,10 +481,8 @@ class Server:
                         name = open_fds[fd]
                         if not self._drain_once(fd, bufs[name], name, open_fds):
                             continue
-                if any(len(b) > cap + 64 for b in bufs.values()):
+                if len(bufs["out"]) > cap:
                     status = "output_limit"
-                    break
-                if until_msg and self._frame_complete(bufs["res"]):
                     break
                 if pidfd in ready:
                     exited = True
@@ -413,7 +492,7 @@ class Server:
         if exited:  # collect what is still buffered in the pipes (a daemon may hold them open)
             for fd, name in list(open_fds.items()):
                 while select.select([fd], [], [], 0)[0] and self._drain_once(fd, bufs[name], name, open_fds):
-                    if len(bufs[name]) > cap + 64:
+                    if len(bufs["out"]) > cap:
                         status = "output_limit"
                         break
         return {"status": status, "exited": exited, "wall_s": time.monotonic() - start,
@@ -429,13 +508,6 @@ class Server:
         if name == "err":  # keep only the tail of stderr
             del buf[:-8192]
         return True
-
-    @staticmethod
-    def _frame_complete(buf: bytearray) -> bool:
-        if len(buf) < _HEADER.size:
-            return False
-        a, b = _HEADER.unpack_from(buf)
-        return len(buf) >= _HEADER.size + a + b
 
     # ---- stdin/stdout programs: one fresh child per test
     def run_stdin_test(self, job: dict, code_obj, test_input: str, index: int) -> tuple[dict, bytes]:
@@ -494,7 +566,6 @@ class Server:
             try:
                 total = job["time_limit"] * max(1, len(job["inputs"]) - start + 1) + 1
                 self.child_setup(job, total, null, out_w, err_w, keep=(res_w,))
-                self.fresh_stdio()
                 run_functional_child(code_obj, job["func_name"], self.preamble, job["inputs"], start, res_w)
             finally:
                 os._exit(120)
@@ -535,8 +606,7 @@ class Server:
             stderr = bytes(err_buf[-2000:]).decode("utf-8", "replace")
             payload = dict(index=index if ready else -1, status=status, stderr=stderr,
                            cpu_s=max(_cpu_seconds(pid) - cpu_mark, 0.0), wall_s=time.monotonic() - t_mark, **extra)
-            if status != "exited_clean":
-                send_msg(self.wfd, {"op": "tests", "results": [payload]})
+            send_msg(self.wfd, {"op": "tests", "results": [payload]})
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -674,6 +744,7 @@ class Server:
                                     "error": f"{type(exc).__name__}: {exc}"[:2000]})
                 send_msg(self.wfd, {"op": "done"})
                 continue
+            self.preload_for(job["code"])
             if job["mode"] == "functional":
                 self.run_functional(job, code_obj)
             else:
@@ -700,12 +771,6 @@ class Server:
 def run_main(code_obj) -> None:
     """Run the program as `__main__` and exit the way CPython's interpreter shutdown does:
     wait for non-daemon threads, run atexit hooks, flush stdio, then exit with the right status."""
-    import atexit
-    import builtins
-    import threading
-    import traceback
-    import types
-
     main = types.ModuleType("__main__")
     main.__dict__.update(__builtins__=builtins, __file__="/tmp/main.py")
     sys.modules["__main__"] = main
@@ -751,9 +816,6 @@ def run_functional_child(code_obj, func_name: str, preamble: dict, inputs: list,
     """Execute the module once, then for each test input call `func_name` on a FRESH `Solution()`
     and send back the result serialised to JSON here (tuples become lists; anything JSON cannot
     represent is a failure), so no live object ever reaches the judge."""
-    import builtins
-    import types
-
     sys.setrecursionlimit(50000)
     main = types.ModuleType("__main__")
     main.__dict__.update(preamble)
@@ -823,19 +885,16 @@ def main() -> None:
     os.environ.update(PATH="/usr/local/bin:/usr/bin:/bin", HOME="/tmp", LANG="C.UTF-8", TMPDIR="/tmp",
                       OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     sys.set_int_max_str_digits(0)
-    import importlib
-
-    for name in PRELOAD + cfg.get("preload", []):
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - optional (numpy may be absent)
-            pass
+    for name in PRELOAD:
+        __import__(name)
     # No handlers at all in pid 1: the kernel then drops every signal sent from inside the
     # namespace, so test code cannot interrupt or kill the server.
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     server = Server(cfg, rfd, wfd)
+    for name in cfg.get("preload", []):
+        server.preload(name)
     # Move everything loaded so far out of the collector's reach: a collection in a forked child
     # would otherwise write to every inherited object and copy all their pages (slow forks).
     gc.collect()

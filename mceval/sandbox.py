@@ -8,7 +8,7 @@ reply so a wedged sandbox is killed and replaced without losing the sample's res
 
 Isolation (see executor.py): mount/pid/net/ipc/uts namespaces, a read-only root holding only the
 interpreter's install, a private tmpfs scratch dir, an unprivileged uid without capabilities,
-rlimits per test, and - when running as root with cgroup v1 or v2 available - a memory + pids
+a seccomp filter (x86_64) against namespace/mount/ptrace/BPF syscalls, rlimits per test, and - when running as root with cgroup v1 or v2 available - a memory + pids
 cgroup per sandbox, so a fork bomb of big allocations cannot exhaust the machine. Without root the
 executor uses a user namespace; if neither works, `SandboxUnavailableError` says why. Nothing ever
 runs unsandboxed.
@@ -96,6 +96,7 @@ class _Cgroup:
             mem = mem_v1 / own.get("memory", "/").lstrip("/") / name
             pids = pids_v1 / own.get("pids", "/").lstrip("/") / name
             for d in (mem, pids):
+                _remove_stale(d.parent)
                 d.mkdir(exist_ok=True)
                 self.dirs.append(d)
             (mem / "memory.limit_in_bytes").write_text(str(memory_bytes))
@@ -112,6 +113,7 @@ class _Cgroup:
             if not {"memory", "pids"} <= set(enabled):
                 raise OSError(f"cgroup v2 controllers memory+pids not enabled in {base}")
             d = base / name
+            _remove_stale(base)
             d.mkdir(exist_ok=True)
             self.dirs.append(d)
             (d / "memory.max").write_text(str(memory_bytes))
@@ -146,6 +148,20 @@ class _Cgroup:
                     break
                 except OSError:
                     time.sleep(0.02)
+
+
+def _remove_stale(parent: Path) -> None:
+    """Remove empty cgroups left by graders that were killed (named mceval-<pid>-..., pid gone)."""
+    try:
+        for d in parent.glob("mceval-*-*"):
+            pid = d.name.split("-")[1]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                try:
+                    d.rmdir()
+                except OSError:
+                    pass
+    except OSError:
+        pass
 
 
 def _own_cgroups() -> dict[str, str]:
@@ -190,10 +206,11 @@ def _next_uid() -> int:
 
 # ------------------------------------------------------------------------------------------ sandbox
 class Sandbox:
-    """One isolated fork-server. Not thread-safe: one sample at a time (the Grader owns that)."""
+    """One isolated fork-server. It runs one sample at a time (`run()` from one thread); only
+    `control()` may be called from other threads."""
 
     def __init__(self, name: str = "mceval", limits: Limits | None = None, startup_timeout_s: float = 60.0,
-                 preload: tuple[str, ...] = ("numpy", "sortedcontainers"), watchdog_slack_s: float = 15.0) -> None:
+                 preload: tuple[str, ...] = (), watchdog_slack_s: float = 15.0) -> None:
         self.name = name
         self.watchdog_slack_s = watchdog_slack_s
         self.limits = limits or Limits()

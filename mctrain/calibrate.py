@@ -151,7 +151,11 @@ def calibrate_temperature(
             for temperature in todo:
                 bar.update(task, description=f"sampling at T={temperature:g}")
                 sampling = SamplingConfig(
-                    n=cfg.num_generations, temperature=temperature, top_p=cfg.top_p, max_tokens=cfg.max_tokens, seed=cfg.seed
+                    n=cfg.num_generations,
+                    temperature=temperature,
+                    top_p=cfg.top_p,
+                    max_tokens=cfg.max_tokens,
+                    seed=cfg.seed,
                 )
                 groups: list = [None] * len(prompts)
                 if hasattr(backend, "iter_generate"):  # mceval backends stream prompt by prompt
@@ -261,12 +265,14 @@ def plot_calibration(
     ax.set_ylim(0, 1.05)
     ax.grid(alpha=0.3)
     twin = ax.twinx()
-    twin.plot(temps, [p.truncation_rate for p in points], color="tab:gray", alpha=0.6, marker="x", label="truncation rate")
+    truncation = [p.truncation_rate for p in points]
+    twin.plot(temps, truncation, color="tab:gray", alpha=0.6, marker="x", label="truncation rate")
     twin.set_ylabel("truncation rate")
     twin.set_ylim(0, 1.05)
     handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
     ax.legend(handles=handles, fontsize="small", loc="lower right")
-    ax.set_title("Diversity-determined temperature" + (f": T={selected:g}" if selected is not None else ": target not reached"))
+    pick = f"T={selected:g}" if selected is not None else "target not reached"
+    ax.set_title(f"Diversity-determined temperature: {pick}")
     fig.tight_layout()
     return save_figure(fig, output)
 

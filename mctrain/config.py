@@ -25,6 +25,7 @@ are one flag away (recipes/grpo_baseline.yaml, recipes/dapo_baseline.yaml).
 from __future__ import annotations
 
 import dataclasses
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,27 @@ from typing import Any, Mapping
 from trl import GRPOConfig
 
 from mctrain.algo.masking import NON_INCORRECT_MODES, TRUNCATION_MASKING_MODES
+
+
+def load_yaml(text: str) -> Any:
+    """Parse recipe YAML with YAML 1.2 booleans: only true/false are bools.
+
+    PyYAML follows YAML 1.1, where `no`, `off`, `yes`, `on` are booleans too, which turns
+    TRL's `save_strategy: no` into False and fails validation.
+    """
+    import yaml
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    _Loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    _Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    )
+    return yaml.load(text, Loader=_Loader)
 
 REWARD_MODES = ("binary", "fraction")
 DIVERSITY_METRICS = ("distinct_ngram", "edit_distance")
@@ -214,7 +236,7 @@ class MicroCoderGRPOConfig(GRPOConfig):
             if not path.is_file():
                 raise FileNotFoundError(f"recipe not found: {path}")
             try:
-                loaded = yaml.safe_load(path.read_text()) or {}
+                loaded = load_yaml(path.read_text()) or {}
             except yaml.YAMLError as exc:
                 raise ValueError(f"{path}: not valid YAML: {exc}") from exc
             if not isinstance(loaded, dict):

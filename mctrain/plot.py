@@ -37,11 +37,17 @@ class Panel:
 
 
 PANELS: tuple[Panel, ...] = (
-    Panel("Accuracy / reward", ("reward_mean", "pass_rate"), "mean over responses", extra=r"^(eval|heldout)_.*(pass|acc|reward)", unit_range=True),
+    Panel(
+        "Accuracy / reward",
+        ("reward_mean", "pass_rate"),
+        "mean over responses",
+        extra=r"^(eval|heldout)_.*(pass|acc|reward)",
+        unit_range=True,
+    ),
     Panel("Response length", ("response_length_mean", "response_length_max"), "tokens"),
     Panel("Response diversity", ("diversity",), "diversity (0-1)", unit_range=True),
     Panel("Sampling temperature", ("temperature",), "T", staircase=True),
-    Panel("Truncated / masked responses", ("truncation_rate", "masked_fraction"), "fraction of responses", unit_range=True),
+    Panel("Truncated / masked", ("truncation_rate", "masked_fraction"), "fraction of responses", unit_range=True),
     Panel("Clipped ratios", ("clip_high_fraction", "clip_low_fraction", "clip_region_fraction"), "fraction of tokens"),
     Panel("Policy entropy", ("entropy",), "nats per token"),
     Panel("Step time", ("step_time_s", "generation_time_s", "reward_time_s", "update_time_s"), "seconds"),

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from mcdata.schema import Problem
-from mctrain.config import MicroCoderGRPOConfig
+from mctrain.config import MicroCoderGRPOConfig, load_yaml
 
 TINY_MODEL = "tiny-random"
 RUN_CONFIG_FILE = "run_config.json"
@@ -193,7 +193,7 @@ def train_main(
         if not sep or not key.strip():
             raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
         try:
-            values[key.strip()] = yaml.safe_load(raw)
+            values[key.strip()] = load_yaml(raw)
         except yaml.YAMLError as exc:
             raise ValueError(f"--set {item!r}: value is not valid YAML: {exc}") from exc
     config = MicroCoderGRPOConfig.from_yaml(recipe, **values)

@@ -114,3 +114,30 @@ def test_closed_grader_refuses_work():
 def test_progress_bar_runs(grader, capsys):
     results = grader.grade([(DOUBLE, "print(2 * int(input()))")] * 2, progress=True)
     assert all(r.passed for r in results)
+
+
+@pytest.mark.parametrize("early_exit", [False, True])
+def test_idle_workers_split_a_long_sample(early_exit):
+    """With the queue empty, an idle worker takes over the tail of a running sample's tests; the
+    merged result is the same as a sequential run (every test judged once, in order), and a failure
+    in the stolen tail is still the sample's first failure."""
+    slow = Problem("slow-tests", "test", "", time_limit_s=5, tests=tuple(
+        TestCase(f"{i}\n", f"{i}\n") for i in range(8)))
+    code = "x = int(input())\ns = 0\nfor i in range(2 * 10**6): s += i\nprint(x if x != 6 else -1)"  # test 6 is wrong
+    steals = []
+    with mceval.Grader(GradeConfig(workers=2, early_exit=early_exit)) as g:
+        original = g._steal
+
+        def counting():
+            piece = original()
+            if piece is not None:
+                steals.append((piece.start, piece.end))
+            return piece
+
+        g._steal = counting
+        (result,) = g.grade([(slow, code)])
+    assert steals, "the second worker should have split the sample"
+    ran = 7 if early_exit else 8  # with early exit nothing after the first failure is reported
+    assert [t.index for t in result.tests] == list(range(ran))
+    assert [t.verdict for t in result.tests] == ([Verdict.AC] * 6 + [Verdict.WA, Verdict.AC])[:ran]
+    assert result.verdict is Verdict.WA

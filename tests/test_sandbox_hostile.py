@@ -8,6 +8,7 @@ checks its own sample.
 
 from __future__ import annotations
 
+import atexit
 import os
 import socket
 import textwrap
@@ -35,6 +36,7 @@ _listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 _listener.bind(("127.0.0.1", 0))
 _listener.listen(8)
 PORT = _listener.getsockname()[1]
+atexit.register(_listener.close)
 
 
 def _mounted_children(directory: Path) -> list[str]:
@@ -66,10 +68,10 @@ CASES: dict[str, tuple[Problem, str, set[Verdict]]] = {
     "fork_and_allocate": (MEM, """
         import os, time
         kids = []
-        for _ in range(5):
+        for _ in range(6):
             pid = os.fork()
             if pid == 0:
-                x = bytearray(700 * 2**20)
+                x = bytearray(350 * 2**20)
                 for i in range(0, len(x), 4096):
                     x[i] = 1
                 time.sleep(30)
@@ -144,6 +146,25 @@ CASES: dict[str, tuple[Problem, str, set[Verdict]]] = {
             a, b = map(int, input().split())
             print(a + b)
         """, {Verdict.AC}),
+    # Prints the right answer only if every escape hatch is closed.
+    "namespaces_ptrace_mounts": (SUM, """
+        import ctypes, os
+        libc = ctypes.CDLL(None, use_errno=True)
+        opened = []
+        if libc.unshare(0x10000000) == 0:  # CLONE_NEWUSER: would hand out capabilities again
+            opened.append("userns")
+        if libc.ptrace(16, 1, 0, 0) == 0:  # PTRACE_ATTACH to the fork-server
+            opened.append("ptrace")
+        if libc.mount(b"none", b"/tmp", b"tmpfs", 0, None) == 0:
+            opened.append("mount")
+        try:
+            os.kill(1, 9)
+            opened.append("kill-1") if os.path.exists("/proc/1/stat") is False else None
+        except OSError:
+            pass
+        a, b = map(int, input().split())
+        print(a + b if not opened else "OPEN " + " ".join(opened))
+        """, {Verdict.AC}),
     "eq_always_true": (FUNC, """
         class Anything(str):
             def __eq__(self, other):
@@ -209,6 +230,15 @@ CASES: dict[str, tuple[Problem, str, set[Verdict]]] = {
 
 
 @pytest.fixture(scope="module")
+def cgroup_active() -> bool:
+    """Whether sandboxes get a memory cgroup here (root with cgroups); else rlimits only."""
+    from mceval.sandbox import Sandbox
+
+    with Sandbox() as sb:
+        return sb.cgroup is not None
+
+
+@pytest.fixture(scope="module")
 def hostile_results():
     PROBLEMS_FILE.write_text(f'{{"expected": "{SECRET}"}}\n')
     items = [(p, textwrap.dedent(code)) for p, code, _ in CASES.values()]
@@ -220,8 +250,11 @@ def hostile_results():
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_hostile_program_is_contained(hostile_results, name):
+def test_hostile_program_is_contained(hostile_results, cgroup_active, name):
     problem, _, allowed = CASES[name]
+    if name == "fork_and_allocate" and not cgroup_active:
+        # rlimits cap each process, not their sum: the children sleep until the wall limit
+        allowed = allowed | {Verdict.TLE}
     result = hostile_results[name]
     assert result.question_id == problem.problem_id
     assert result.verdict in allowed, (name, result.verdict, [t.message for t in result.tests])

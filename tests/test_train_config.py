@@ -88,3 +88,12 @@ def test_accelerate_configs_parse():
     assert kinds["zero2"].deepspeed_config["zero_stage"] == 2
     assert kinds["zero3"].deepspeed_config["zero_stage"] == 3
     assert kinds["fsdp2"].fsdp_config["fsdp_version"] == 2
+
+
+def test_yaml_no_stays_a_string_so_trl_strategies_parse(tmp_path):
+    """YAML 1.1 reads `no` as False; TRL's save_strategy needs the string "no"."""
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("save_strategy: no\nuse_cpu: true\nbf16: false\n")
+    config = MicroCoderGRPOConfig.from_yaml(recipe, output_dir=str(tmp_path / "run"))
+    assert str(config.save_strategy.value if hasattr(config.save_strategy, "value") else config.save_strategy) == "no"
+    assert config.use_cpu is True

@@ -41,17 +41,20 @@ def _write_dataset(folder: Path) -> Path:
         for k in range(NUM_PROBLEMS)
     ]
     folder.mkdir(parents=True)
-    pq.write_table(pa.Table.from_pylist([p.to_row() for p in problems], schema=arrow_schema()), folder / "train-00000.parquet")
+    table = pa.Table.from_pylist([p.to_row() for p in problems], schema=arrow_schema())
+    pq.write_table(table, folder / "train-00000.parquet")
     return folder
 
 
 def _run(cmd: list[str], cwd: Path) -> None:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
            "TOKENIZERS_PARALLELISM": "false", "PYTHONPATH": str(REPO)}
-    proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
+    proc = subprocess.run(
+        cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300
+    )
     if proc.returncode != 0:
-        errors = [line for line in proc.stdout.splitlines() if "Error" in line or "error" in line]
-        pytest.fail(f"{' '.join(cmd)} exited {proc.returncode}:\n" + "\n".join(errors[-20:]) + "\n" + proc.stdout[-4000:])
+        errors = "\n".join([line for line in proc.stdout.splitlines() if "rror" in line][-20:])
+        pytest.fail(f"{' '.join(cmd)} exited {proc.returncode}:\n{errors}\n{proc.stdout[-4000:]}")
 
 
 def _rows(path: Path) -> list[dict]:

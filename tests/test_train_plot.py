@@ -83,3 +83,20 @@ def test_nothing_known_to_plot_is_an_error(tmp_path):
     run = _write_run(tmp_path / "odd", [{"step": 1, "something_else": 2.0}])
     with pytest.raises(ValueError, match="nothing to plot"):
         plot_run(run)
+
+
+def test_cli_train_plot(tmp_path):
+    """`microcoder train plot RUN_DIR [RUN_DIR ...]` through the real Typer app."""
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    a = _write_run(tmp_path / "a", _rows())
+    b = _write_run(tmp_path / "b", _rows())
+    result = CliRunner().invoke(app, ["train", "plot", str(a)])
+    assert result.exit_code == 0, result.output
+    assert (a / "training_curves.png").read_bytes().startswith(PNG_MAGIC)
+    result = CliRunner().invoke(app, ["train", "plot", str(a), str(b), "-o", str(tmp_path / "cmp.png")])
+    assert result.exit_code == 0 and (tmp_path / "cmp.png").is_file(), result.output
+    result = CliRunner().invoke(app, ["train", "plot", str(tmp_path / "missing")])
+    assert result.exit_code == 2 and "no metrics file" in result.output

@@ -76,7 +76,11 @@ def main(data_dir: str, run_dir: str) -> None:
             pairs.append([k, c])
         dist = torch.distributed
         ddp = dist.is_available() and dist.is_initialized()
-        line = {"world": dist.get_world_size() if ddp else 1, "backend": dist.get_backend() if ddp else None, "pairs": pairs}
+        line = {
+            "world": dist.get_world_size() if ddp else 1,
+            "backend": dist.get_backend() if ddp else None,
+            "pairs": pairs,
+        }
         with open(record, "a") as f:
             f.write(json.dumps(line) + "\n")
         completion = torch.tensor(rows, dtype=input_ids.dtype, device=input_ids.device)

@@ -300,6 +300,12 @@ from bisect import *
 from string import *
 from operator import *
 from math import *
+import builtins as _builtins
+# The star imports above shadow builtins (math.pow and operator.pow take 2 arguments, operator.abs);
+# solutions expect the builtins, as on LeetCode, so un-shadow every such name.
+for _name in [_n for _n in globals() if not _n.startswith("_") and hasattr(_builtins, _n)]:
+    del globals()[_name]
+del _builtins, _name
 inf = float('inf')
 
 class ListNode:

@@ -142,6 +142,12 @@ FUNCTIONAL_AC = {
             def add(self, a, b):
                 return helper(a) + helper(b)
         """),
+    "builtins_not_shadowed_by_preimports": (ADD, """
+        class Solution:
+            def add(self, a, b):
+                # math.pow / operator.pow take 2 arguments; the builtin takes a modulus.
+                return pow(a + b, 1, 10**9 + 7) % (10**9 + 7) if a + b >= 0 else abs(a + b) * -1
+        """),
     "deep_recursion": (ADD, """
         class Solution:
             def add(self, a, b):

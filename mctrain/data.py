@@ -9,6 +9,9 @@ truncation-mask draw whatever the number of processes.
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from pathlib import Path
 from typing import Sequence
 
@@ -55,10 +58,12 @@ def prompt_dataset(problems: Sequence[Problem]):
 
     from mceval.prompts import build_chat_messages
 
-    return datasets.Dataset.from_dict(
-        {
-            "prompt": [build_chat_messages(p) for p in problems],
-            "problem_index": list(range(len(problems))),
-            "problem_id": [p.problem_id for p in problems],
-        }
-    )
+    columns = {
+        "prompt": [build_chat_messages(p) for p in problems],
+        "problem_index": list(range(len(problems))),
+        "problem_id": [p.problem_id for p in problems],
+    }
+    # Fingerprint from the content we put in, instead of letting `datasets` dill-pickle the Arrow
+    # table (slow, and it fails on some pyarrow/Python pairs: "Can't pickle MonthDayNano").
+    digest = hashlib.sha256(json.dumps(columns, sort_keys=True).encode()).hexdigest()[:32]
+    return datasets.Dataset(datasets.table.InMemoryTable.from_pydict(columns), fingerprint=digest)

@@ -108,21 +108,41 @@ def _bind_ro(src: str, dst: str) -> None:
     _mount(None, dst, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
-def _build_root(root: str, cfg: dict) -> None:
-    """Populate `root` (a fresh tmpfs) with read-only binds of the interpreter's install only."""
-    for src in cfg["binds"]:
+def _open_bind_sources(binds: list[str]) -> dict[str, int | str]:
+    """Pin each bind source before the new root is mounted over /tmp: an O_PATH fd still reaches
+    a source that lives under /tmp (a venv in a CI checkout there); root-level symlinks are kept
+    as their link text (e.g. /lib -> usr/lib on merged-/usr systems)."""
+    sources: dict[str, int | str] = {}
+    for src in binds:
         if not os.path.exists(src):
             continue
-        dst = root + src
         if os.path.islink(src) and os.path.dirname(src) == "/":
-            os.symlink(os.readlink(src), dst)  # e.g. /lib -> usr/lib on merged-/usr systems
+            sources[src] = os.readlink(src)
+        else:
+            sources[src] = os.open(src, os.O_PATH | os.O_CLOEXEC)
+    return sources
+
+
+def _build_root(root: str, cfg: dict, sources: dict[str, int | str]) -> None:
+    """Populate `root` (a fresh tmpfs) with read-only binds of the interpreter's install only.
+
+    The scratch /tmp is mounted first, sticky and root-owned like a real /tmp, so a source under
+    /tmp is bound inside it on root-owned directories the sandbox uid can neither remove nor rename.
+    """
+    os.makedirs(root + "/tmp")
+    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={cfg['scratch_bytes']},mode=1777")
+    for src, source in sources.items():
+        dst = root + src
+        if isinstance(source, str):
+            os.symlink(source, dst)
             continue
-        if os.path.isdir(src):
+        if os.path.isdir(f"/proc/self/fd/{source}"):
             os.makedirs(dst, exist_ok=True)
         else:
             os.makedirs(os.path.dirname(dst), exist_ok=True)
             open(dst, "wb").close()
-        _bind_ro(src, dst)
+        _bind_ro(f"/proc/self/fd/{source}", dst)
+        os.close(source)
     os.makedirs(root + "/dev", exist_ok=True)
     for dev in ("null", "zero", "urandom", "random", "full"):
         if os.path.exists("/dev/" + dev):
@@ -133,10 +153,6 @@ def _build_root(root: str, cfg: dict) -> None:
         os.symlink(target, f"{root}/dev/{name}")
     os.makedirs(root + "/proc")
     _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    os.makedirs(root + "/tmp")
-    uid = cfg["uid"]
-    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
-           f"size={cfg['scratch_bytes']},mode=0700,uid={uid},gid={uid}")
 
 
 def _pivot_root(root: str) -> None:
@@ -252,11 +268,12 @@ def isolate(cfg: dict) -> None:
         os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    sources = _open_bind_sources(cfg["binds"])
     root = "/tmp"  # a tmpfs mounted over /tmp in our private mount namespace becomes the new root
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
     if userns:
         cfg = dict(cfg, uid=0)  # only one id is mapped; a nested namespace below drops capabilities
-    _build_root(root, cfg)
+    _build_root(root, cfg, sources)
     _pivot_root(root)
     _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
     _libc.sethostname(b"sandbox", 7)
@@ -383,9 +400,12 @@ class Server:
                 continue
 
     def wipe_scratch(self) -> None:
+        me = os.getuid()
         for name in os.listdir("/tmp"):
             path = "/tmp/" + name
             try:
+                if os.lstat(path).st_uid != me:
+                    continue  # root-owned mount points of the interpreter's install (sticky /tmp)
                 if os.path.isdir(path) and not os.path.islink(path):
                     for dirpath, dirnames, _ in os.walk(path):  # make everything removable
                         for d in dirnames:

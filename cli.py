@@ -53,6 +53,10 @@ def eval_command(
     output: Path = typer.Option(..., "--output", help="Directory for samples.jsonl and summary.json."),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Per-test CPU-time limit in seconds (default: the problem's, else 6)."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Parallel sandboxes (default: one per CPU core)."),
+    memory_mb: Optional[int] = typer.Option(None, "--memory-mb", help="Per-test memory limit in MiB (default 1024)."),
+    all_tests: bool = typer.Option(
+        False, "--all-tests", help="Run every test of each sample (fractional score in summary.json) instead of stopping at the first failure."
+    ),
     comparison: str = typer.Option("microcoder", "--comparison", help="Output comparison: microcoder | lcb (with --bench also both: report the two side by side)."),
     extract: str = typer.Option("robust", "--extract", help="Code extraction for output_list: robust | lcb."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
@@ -79,12 +83,14 @@ def eval_command(
 ) -> None:
     """Grade generations for LiveCodeBench-format problems (exit 0 whatever the verdicts), or with
     --bench evaluate a model on LiveCodeBench end to end (generate, grade, report)."""
+    from mceval import SandboxUnavailableError
     from mceval.evaluate import evaluate_files
 
+    # Errors a user can fix (no sandbox, server down, vLLM missing, output dir not writable): one line, exit 2.
+    user_errors: tuple[type[BaseException], ...] = (SandboxUnavailableError, ImportError, OSError)
     if bench is not None:
         if problems is not None:
             _fail("--problems is for grading a problems file; with --bench the problems come from LiveCodeBench")
-        from mceval import SandboxUnavailableError
         from mceval.bench.backends.openai_compat import ServerError
         from mceval.bench.run import BenchConfig, run_benchmark
         from mceval.bench.types import SamplingConfig
@@ -98,28 +104,42 @@ def eval_command(
                 concurrency=concurrency, dtype=dtype, max_model_len=max_model_len,
                 sampling=_run(SamplingConfig, n=n, temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed),
                 generations=str(generations) if generations else None, extract=extract, comparison=comparison,
-                timeout_s=timeout, workers=workers, progress=not quiet,
+                timeout_s=timeout, memory_mb=1024 if memory_mb is None else memory_mb, all_tests=all_tests, workers=workers,
+                progress=not quiet,
             )
             summary = _run(run_benchmark, config)
-        except (SandboxUnavailableError, ServerError, ImportError) as exc:
+        except (*user_errors, ServerError) as exc:
+            if os.environ.get("MICROCODER_DEBUG") == "1":
+                raise
             _fail(str(exc))
         typer.echo(f"pass@1 {summary['pass@1']:.4f} on {summary['num_problems']} problems -> {output / 'summary.json'}")
+        fraction = summary["results"][summary["comparison"]]["test_pass_fraction"]
+        if fraction is not None:
+            typer.echo(f"tests passed per sample (all tests run): {fraction:.4f}")
         return
     if problems is None or generations is None:
-        _fail("grading needs --problems FILE and --generations FILE")
-    from mceval import SandboxUnavailableError
-
+        _fail("grading needs --problems FILE and --generations FILE (or --bench NAME to evaluate on LiveCodeBench)")
+    bench_only = {"--dataset-path": dataset_path, "--release-version": release_version, "--start-date": start_date,
+                  "--end-date": end_date, "--platform": platform, "--difficulty": difficulty, "--model": model,
+                  "--base-url": base_url}
+    if given := [name for name, value in bench_only.items() if value is not None]:
+        _fail(f"{', '.join(given)} only apply with --bench; grading a problems file ignores them")
     try:
         summary = _run(
             evaluate_files, problems, generations, output,
-            timeout_s=timeout, workers=workers, comparison=comparison, extract=extract, progress=not quiet,
+            timeout_s=timeout, workers=workers, comparison=comparison, extract=extract, all_tests=all_tests,
+            memory_mb=memory_mb, progress=not quiet,
         )
-    except SandboxUnavailableError as exc:
+    except user_errors as exc:
+        if os.environ.get("MICROCODER_DEBUG") == "1":
+            raise
         _fail(str(exc))
     typer.echo(
         f"pass@1 {summary.pass_at_1:.4f} on {summary.num_problems} problems, {summary.num_samples} samples "
         f"-> {output / 'summary.json'}"
     )
+    if summary.test_pass_fraction is not None:
+        typer.echo(f"tests passed per sample (all tests run): {summary.test_pass_fraction:.4f}")
     if summary.problems_without_generations:
         typer.echo(f"note: {len(summary.problems_without_generations)} problem(s) had no generations and were not graded")
 # ---------------------------------------------------------------- END eval

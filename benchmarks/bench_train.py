@@ -56,14 +56,11 @@ def make_problems(n: int):
 
 def common_args(out: str, a: argparse.Namespace) -> dict:
     """GRPOConfig values both runs share (MicroCoder's config changes some TRL defaults, so all are explicit)."""
+    from mctrain.config import CPU_SMOKE_ARGS
+
     return dict(
+        **CPU_SMOKE_ARGS,
         output_dir=out,
-        use_cpu=True,
-        bf16=False,
-        gradient_checkpointing=False,
-        report_to="none",
-        save_strategy="no",
-        disable_tqdm=True,
         logging_steps=1,
         max_steps=a.steps,
         per_device_train_batch_size=a.batch,

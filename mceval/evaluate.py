@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
@@ -28,7 +29,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from mcdata.schema import Problem, SchemaError
 from mceval.extract import ExtractMode, extract_code
-from mceval.passk import pass_at_k, reportable_ks
+from mceval.passk import mean_pass_at_k, reportable_ks
 from mceval.types import GradeConfig, SampleResult, Verdict
 
 SAMPLES_FILE = "samples.jsonl"
@@ -37,9 +38,11 @@ PARTIAL_FILE = "samples.partial.jsonl"
 
 __all__ = [
     "EvalSummary",
+    "atomic_write_text",
     "evaluate_files",
     "grade_generations",
     "load_generations",
+    "pass_rates",
     "sha256_file",
 ]
 
@@ -54,6 +57,8 @@ class EvalSummary:
     verdicts: dict[str, int]
     by_platform: dict[str, float]
     by_difficulty: dict[str, float]
+    by_platform_difficulty: dict[str, dict[str, float]]
+    test_pass_fraction: float | None  # mean share of tests passed per sample; only with all tests run
     problems_without_generations: list[str]
     config: dict[str, Any]
     timings: dict[str, float]
@@ -75,7 +80,7 @@ class EvalSummary:
             "num_problems": self.num_problems,
             "num_samples": self.num_samples,
             "pass@1": self.pass_at_1,
-            "pass@k": {str(k): v for k, v in self.pass_at_k.items()},
+            "pass@k": {f"pass@{k}": v for k, v in self.pass_at_k.items()},
         }
         return {**head, **data, **extra}
 
@@ -84,6 +89,7 @@ class EvalSummary:
 
 
 def sha256_file(path: str | Path) -> str:
+    """Content hash recorded in summary.json, so a result can be tied to the exact input files."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -147,9 +153,14 @@ def evaluate_files(
     workers: int | None = None,
     comparison: str = "microcoder",
     extract: ExtractMode = "robust",
+    all_tests: bool = False,
+    memory_mb: int | None = None,
     progress: bool = True,
 ) -> EvalSummary:
-    """`microcoder eval --problems P --generations G --output OUT`: load, validate, grade, report."""
+    """`microcoder eval --problems P --generations G --output OUT`: load, validate, grade, report.
+
+    `all_tests` runs every test of every sample (no early exit) so `test_pass_fraction` is a real
+    fractional score; by default a sample stops at its first failing test, as a judge does."""
     from mceval.lcb_format import load_lcb_problems
 
     if comparison not in ("microcoder", "lcb"):
@@ -160,11 +171,16 @@ def evaluate_files(
         raise ValueError(f"--timeout must be positive, got {timeout_s}")
     if workers is not None and workers < 1:
         raise ValueError(f"--workers must be at least 1, got {workers}")
+    if memory_mb is not None and memory_mb < 16:
+        raise ValueError(f"--memory-mb must be at least 16, got {memory_mb}")
     started = time.perf_counter()
     problems = load_lcb_problems(problems_path)
     generations = load_generations(generations_path, (p.problem_id for p in problems), extract=extract)
     load_s = time.perf_counter() - started
-    config = GradeConfig(timeout_s=timeout_s, workers=workers, comparison=comparison)  # type: ignore[arg-type]
+    config = GradeConfig(
+        timeout_s=timeout_s, workers=workers, comparison=comparison,  # type: ignore[arg-type]
+        early_exit=not all_tests, memory_mb=memory_mb or GradeConfig.memory_mb,
+    )
     inputs = {
         "problems": {"path": str(problems_path), "sha256": sha256_file(problems_path)},
         "generations": {"path": str(generations_path), "sha256": sha256_file(generations_path)},
@@ -190,6 +206,7 @@ def grade_generations(
     output_dir: str | Path,
     *,
     progress: bool = True,
+    progress_label: str = "grading",
     summary_extra: Mapping[str, Any] | None = None,
     load_s: float = 0.0,
 ) -> EvalSummary:
@@ -223,7 +240,7 @@ def grade_generations(
     with _PartialWriter(out / PARTIAL_FILE, fingerprint) as writer:
         for row in done.values():  # rewritten, so a line torn by the interruption is gone
             writer.write(row)
-        for problem, index, result in _grade_stream(todo, config, progress):
+        for problem, index, result in _grade_stream(todo, config, progress, progress_label):
             row = _sample_row(problem, index, result)
             rows[(problem.problem_id, index)] = row
             writer.write(row)
@@ -244,13 +261,13 @@ def grade_generations(
         resumed=len(done),
         extra=dict(summary_extra or {}),
     )
-    _write_atomic(out / SAMPLES_FILE, "".join(json.dumps(r) + "\n" for r in ordered))
-    _write_atomic(out / SUMMARY_FILE, json.dumps(summary.to_dict(), indent=2) + "\n")
+    atomic_write_text(out / SAMPLES_FILE, "".join(json.dumps(r) + "\n" for r in ordered))
+    atomic_write_text(out / SUMMARY_FILE, json.dumps(summary.to_dict(), indent=2) + "\n")
     (out / PARTIAL_FILE).unlink(missing_ok=True)
     return summary
 
 
-def _grade_stream(todo: list[tuple[Problem, int, str | None]], config: GradeConfig, progress: bool):
+def _grade_stream(todo: list[tuple[Problem, int, str | None]], config: GradeConfig, progress: bool, label: str):
     """Yield (problem, sample_index, SampleResult) as chunks finish, with a Rich progress bar."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -262,7 +279,7 @@ def _grade_stream(todo: list[tuple[Problem, int, str | None]], config: GradeConf
     chunk = max(8, 4 * workers)
     chunks = [todo[i : i + chunk] for i in range(0, len(todo), chunk)]
     columns = (
-        TextColumn("grading"),
+        TextColumn(label),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]} samples/s · pass {task.fields[passed]}"),
@@ -320,23 +337,20 @@ def _summarise(
     for row in rows:
         counts[row["question_id"]][0] += 1
         counts[row["question_id"]][1] += bool(row["passed"])
-    ks = reportable_ks([counts[p.problem_id][0] for p in graded])
-    pass_k = {k: _mean(pass_at_k(*counts[p.problem_id], k) for p in graded) for k in ks}
-
-    def pass1_by(attr: str) -> dict[str, float]:
-        groups: dict[str, list[float]] = defaultdict(list)
-        for p in graded:
-            groups[getattr(p, attr) or "unknown"].append(pass_at_k(*counts[p.problem_id], 1))
-        return {name: _mean(values) for name, values in sorted(groups.items())}
-
+    rates = pass_rates([(p, *counts[p.problem_id]) for p in graded])
     verdicts = Counter(row["verdict"] for row in rows)
+    fraction = None
+    if not config.early_exit:  # with early exit, num_passed stops at the first failure: no score
+        fraction = _mean(r["num_passed"] / r["num_tests"] if r["num_tests"] else 0.0 for r in rows)
     return EvalSummary(
         num_problems=len(graded),
         num_samples=len(rows),
-        pass_at_k=pass_k,
+        pass_at_k={int(key.removeprefix("pass@")): value for key, value in rates["pass@k"].items()},
         verdicts={v.value: verdicts.get(v.value, 0) for v in Verdict},
-        by_platform=pass1_by("platform"),
-        by_difficulty=pass1_by("difficulty"),
+        by_platform=rates["by_platform"],
+        by_difficulty=rates["by_difficulty"],
+        by_platform_difficulty=rates["by_platform_difficulty"],
+        test_pass_fraction=fraction,
         problems_without_generations=missing,
         config=asdict(config),
         timings=timings,
@@ -345,6 +359,46 @@ def _summarise(
         resumed_samples=resumed,
         extra={"created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **extra},
     )
+
+
+PLATFORM_ORDER = ("atcoder", "leetcode", "codeforces")
+DIFFICULTY_ORDER = ("easy", "medium", "hard")
+
+
+def pass_rates(counts: Sequence[tuple[Problem, int, int]]) -> dict[str, Any]:
+    """pass@k for every k <= the smallest n, and pass@1 by platform, by difficulty and by both.
+
+    Why one function: every report (summary.json of plain grading and of `--bench`, the Rich table,
+    the plot) reads its numbers from here, so they cannot disagree. `counts` holds (problem,
+    n samples, c correct); groups follow LiveCodeBench's order (AtCoder, LeetCode, Codeforces;
+    easy, medium, hard), a missing platform or difficulty is "unknown"."""
+    if not counts:
+        raise ValueError("pass rates of zero problems are undefined")
+
+    def key(problem: Problem, attr: str) -> str:
+        return getattr(problem, attr) or "unknown"
+
+    def ordered(attr: str, order: Sequence[str]) -> list[str]:
+        values = {key(p, attr) for p, _, _ in counts}
+        return [v for v in order if v in values] + sorted(values - set(order))
+
+    def pass1(platform: str | None = None, difficulty: str | None = None) -> float | None:
+        group = [
+            (n, c) for p, n, c in counts
+            if platform in (None, key(p, "platform")) and difficulty in (None, key(p, "difficulty"))
+        ]
+        return mean_pass_at_k(group, 1) if group else None
+
+    platforms, difficulties = ordered("platform", PLATFORM_ORDER), ordered("difficulty", DIFFICULTY_ORDER)
+    both = {p: {d: pass1(p, d) for d in difficulties} for p in platforms}
+    return {
+        "pass@1": pass1(),
+        "pass@k": {f"pass@{k}": mean_pass_at_k([(n, c) for _, n, c in counts], k)
+                   for k in reportable_ks([n for _, n, _ in counts])},
+        "by_platform": {p: pass1(platform=p) for p in platforms},
+        "by_difficulty": {d: pass1(difficulty=d) for d in difficulties},
+        "by_platform_difficulty": {p: {d: v for d, v in row.items() if v is not None} for p, row in both.items()},
+    }
 
 
 def _mean(values: Iterable[float]) -> float:
@@ -429,10 +483,17 @@ class _PartialWriter:
         self.file.close()
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write via a temp file in the same folder + os.replace, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; reports are meant to be shared
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -386,7 +386,10 @@ class Server:
     # ---- process lifecycle
     def kill_all(self) -> None:
         """SIGKILL every process of the sandbox uid (all but us, pid 1) and reap them, fork bombs
-        included: loop until no child is left."""
+        included: loop until no child is left. Only ever as pid 1 of the sandbox's own pid
+        namespace: anywhere else kill(-1) would reach every process the uid may signal."""
+        if os.getpid() != 1:
+            raise RuntimeError("kill_all() refused: not pid 1 of a sandbox pid namespace")
         while True:
             try:
                 os.kill(-1, signal.SIGKILL)
@@ -400,6 +403,9 @@ class Server:
                 continue
 
     def wipe_scratch(self) -> None:
+        """Empty the private scratch /tmp (refused outside the sandbox, where /tmp is the host's)."""
+        if os.getpid() != 1:
+            raise RuntimeError("wipe_scratch() refused: not pid 1 of a sandbox pid namespace")
         me = os.getuid()
         for name in os.listdir("/tmp"):
             path = "/tmp/" + name

@@ -9,6 +9,7 @@ expected outputs, which never enter the sandbox.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -22,6 +23,8 @@ from mceval.sandbox import Limits, Observation, Sandbox, SandboxUnavailableError
 from mceval.types import GradeConfig, SampleResult, TestResult, Verdict
 
 __all__ = ["GradeItem", "Grader", "grade", "SandboxUnavailableError"]
+
+_log = logging.getLogger("mceval.grader")
 
 
 class GradeItem(NamedTuple):
@@ -107,6 +110,14 @@ def judge_observation(obs: Observation, test: TestCase, functional: bool, config
     return TestResult(obs.index, verdict, obs.cpu_s, message[:300])
 
 
+def _judge_error(problem: Problem, index: int, obs: Observation, exc: ValueError) -> TestResult:
+    """A test whose expected output cannot be compared fails (never AC) with a message naming the
+    problem and test, and a warning is logged; the other samples of the batch are unaffected."""
+    message = f"judge error: problem {problem.problem_id!r} test {index}: {exc}"
+    _log.warning("%s", message)
+    return TestResult(index, Verdict.RE, obs.cpu_s, message[:300])
+
+
 class _Batch:
     """One `submit()` call: its Future and the results filled in as samples finish."""
 
@@ -164,7 +175,10 @@ class _Sample:
             index = piece.start + obs.index
             if index >= piece.end:  # raced past a split point; the thief covers it
                 return False
-            result = judge_observation(obs, self.tests[index], self.functional, self.config)
+            try:
+                result = judge_observation(obs, self.tests[index], self.functional, self.config)
+            except ValueError as exc:  # the PROBLEM is broken (e.g. expected output not JSON), not the batch
+                result = _judge_error(self.item.problem, index, obs, exc)
             result.index = index
             self.judged.setdefault(index, result)
             piece.progress = max(piece.progress, index)

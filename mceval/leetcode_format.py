@@ -21,9 +21,11 @@ Tests whose input appears as an example in the statement ("Input: a = 1, b = [2]
 from __future__ import annotations
 
 import ast
+import gzip
 import json
 import math
 import re
+from pathlib import Path
 from typing import Any, Mapping
 
 from mcdata.schema import Problem, SchemaError, TestCase
@@ -34,11 +36,35 @@ _ENTRY_POINT = re.compile(r"Solution\(\)\.(?P<name>[A-Za-z_]\w*)")
 _FENCED_PYTHON = re.compile(r"```python\n(?P<code>.*?)```", re.DOTALL)
 _EXAMPLE_INPUT = re.compile(r"Input:?\s*(?P<args>.+?)\s*\n\s*Output", re.DOTALL)
 
-__all__ = ["UnsupportedProblem", "problem_from_leetcodedataset_row"]
+__all__ = ["UnsupportedProblem", "load_leetcodedataset", "problem_from_leetcodedataset_row"]
 
 
 class UnsupportedProblem(SchemaError):
     """A well-formed row that the LiveCodeBench functional format cannot express (e.g. TreeNode inputs)."""
+
+
+def load_leetcodedataset(path: str | Path, *, limit: int | None = None) -> tuple[list[Problem], list[str]]:
+    """The problems of a LeetCodeDataset .jsonl or .jsonl.gz file (at most `limit`), and the reasons
+    for the rows the functional format cannot express (`UnsupportedProblem`), so callers report them
+    instead of losing them silently. A malformed row raises `SchemaError` naming file and line."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    problems: list[Problem] = []
+    unsupported: list[str] = []
+    with opener(path, "rt", encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if limit is not None and len(problems) >= limit:
+                break
+            if not line.strip():
+                continue
+            where = f"{path.name}: line {number}"
+            try:
+                problems.append(problem_from_leetcodedataset_row(json.loads(line), where=where))
+            except json.JSONDecodeError as exc:
+                raise SchemaError(f"{where}: malformed JSON ({exc})") from None
+            except UnsupportedProblem as exc:
+                unsupported.append(str(exc))
+    return problems, unsupported
 
 
 def problem_from_leetcodedataset_row(row: Mapping[str, Any], *, where: str) -> Problem:

@@ -112,9 +112,21 @@ def load_model_and_tokenizer(name_or_path: str, *, seed: int = 0, dtype: str | N
         return build_tiny_model(seed)
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(name_or_path)
     kwargs = {"dtype": dtype} if dtype else {}
-    model = AutoModelForCausalLM.from_pretrained(name_or_path, **kwargs)
+    local = Path(name_or_path).expanduser()
+    if local.is_dir() and not (local / "config.json").is_file():
+        raise FileNotFoundError(f"model directory {name_or_path} has no config.json: not a saved transformers model")
+    if not local.is_dir() and name_or_path.startswith((".", "/", "~")):
+        raise FileNotFoundError(f"model directory {name_or_path} does not exist")
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+        model = AutoModelForCausalLM.from_pretrained(name_or_path, **kwargs)
+    except OSError as exc:  # transformers' "not found / cannot connect": a user error, not a crash
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise FileNotFoundError(
+            f"cannot load model {name_or_path!r}: {reason} — pass a local model directory, or download it "
+            f"first (`hf download {name_or_path}`) on a machine with network access"
+        ) from exc
     model.eval()
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token

@@ -33,6 +33,7 @@ from typing import Any, Mapping
 
 from trl import GRPOConfig
 
+from mceval.tiny_model import TINY_MODEL_NAME as TINY_MODEL
 from mctrain.algo.masking import NON_INCORRECT_MODES, TRUNCATION_MASKING_MODES
 
 
@@ -55,6 +56,27 @@ def load_yaml(text: str) -> Any:
         "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
     )
     return yaml.load(text, Loader=_Loader)
+
+def _has_accelerator() -> bool:
+    """True when torch sees a GPU (CUDA/ROCm, XPU, MPS, ...)."""
+    import torch
+
+    accelerator = getattr(torch, "accelerator", None)
+    if accelerator is not None:
+        return bool(accelerator.is_available())
+    return bool(torch.cuda.is_available())
+
+
+# TrainingArguments of an offline CPU smoke run (tests, benchmarks/bench_train.py): no GPU, no mixed
+# precision, no activation recompute, no reporting, no checkpoints, no tqdm. Valid for plain GRPOConfig too.
+CPU_SMOKE_ARGS: dict[str, Any] = {
+    "use_cpu": True,
+    "bf16": False,
+    "activation_checkpointing": False,
+    "report_to": "none",
+    "save_strategy": "no",
+    "disable_tqdm": True,
+}
 
 REWARD_MODES = ("binary", "fraction")
 DIVERSITY_METRICS = ("distinct_ngram", "edit_distance")
@@ -142,6 +164,17 @@ class MicroCoderGRPOConfig(GRPOConfig):
     max_completion_length: int | None = field(default=4096, metadata={"help": "L_max (paper: 4K or 8K)."})
     logging_steps: float = field(default=1, metadata={"help": "Log (and write metrics.jsonl) every N steps."})
     bf16: bool | None = field(default=None, metadata={"help": "bf16 mixed precision; None: on when CUDA is available."})
+    activation_checkpointing: bool | None = field(
+        default=None,
+        metadata={
+            "help": "Recompute activations in the backward pass to save accelerator memory; None: on when a GPU "
+            "is present and the model is not tiny-random (on CPU it only slows the step down)."
+        },
+    )
+    gradient_checkpointing: bool | None = field(
+        default=None,
+        metadata={"help": "Deprecated alias of `activation_checkpointing` (transformers 5); None: follow it."},
+    )
     output_dir: str | None = field(default="runs/microcoder-grpo", metadata={"help": "RUN_DIR."})
 
     def __post_init__(self) -> None:
@@ -150,6 +183,13 @@ class MicroCoderGRPOConfig(GRPOConfig):
             import torch
 
             self.bf16 = bool(torch.cuda.is_available())
+        if self.use_cpu or not _has_accelerator():
+            self.dataloader_pin_memory = False  # pinned memory only serves host-to-GPU copies
+        if self.activation_checkpointing is None and self.gradient_checkpointing is None:
+            # TRL turns it on by default; on CPU or for the tiny model it costs time and saves nothing.
+            self.activation_checkpointing = (
+                _has_accelerator() and not self.use_cpu and self.model_name_or_path != TINY_MODEL
+            )
         if self.temperature_schedule:
             from mctrain.algo.temperature import TemperatureSchedule
 
@@ -162,7 +202,7 @@ class MicroCoderGRPOConfig(GRPOConfig):
             warnings.warn(
                 "one optimizer update per generation batch (updates_per_generation=1, num_iterations=1): the "
                 "importance ratio is exactly 1, so the clip (clip-high included) never acts",
-                stacklevel=2,
+                stacklevel=3,  # the caller of the dataclass __init__
             )
 
     def _check_microcoder_fields(self) -> None:
@@ -202,7 +242,7 @@ class MicroCoderGRPOConfig(GRPOConfig):
             warnings.warn(
                 f"ctm_window_m={self.ctm_window_m} needs responses of 2*m tokens but max_completion_length="
                 f"{self.max_completion_length}: no truncated response can be detected as a repetition loop",
-                stacklevel=3,
+                stacklevel=4,  # the caller of the dataclass __init__
             )
         if self.heldout_eval_steps < 0:
             raise ValueError(f"heldout_eval_steps must be >= 0, got {self.heldout_eval_steps}")

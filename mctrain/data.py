@@ -39,6 +39,10 @@ def load_problems(source: str | Path, split: str = "train", *, limit: int | None
         raise
     except (datasets.exceptions.DatasetNotFoundError, FileNotFoundError) as exc:
         raise FileNotFoundError(f"dataset not found: {source} ({exc})") from exc
+    except ConnectionError as exc:  # offline, or the Hub unreachable: a setup problem, not a crash
+        raise FileNotFoundError(
+            f"dataset {source} is not available: {exc}; pass a local `microcoder build-dataset` directory"
+        ) from exc
     problems = []
     for i, row in enumerate(rows):
         if limit is not None and i >= limit:

@@ -24,7 +24,7 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-METRICS_FILE = "metrics.jsonl"
+from mctrain.runlog import METRICS_FILE, read_metrics
 
 # Row key -> TRL (or MicroCoder trainer) log key. Rollout statistics: describe a generation batch.
 ROLLOUT_KEYS: dict[str, str] = {
@@ -74,20 +74,6 @@ def _clean(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
-
-
-def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
-    """All rows of RUN_DIR/metrics.jsonl (a torn last line from a crash is skipped)."""
-    path = Path(run_dir) / METRICS_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no metrics (is {run_dir} a `microcoder train` run directory?)")
-    rows = []
-    for line in path.read_text().splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return rows
 
 
 class MetricsJsonlCallback(TrainerCallback):

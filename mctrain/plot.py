@@ -9,8 +9,6 @@ metrics were never logged are left out; several runs can be overlaid to compare 
 
 from __future__ import annotations
 
-import json
-import logging
 import math
 import os
 import re
@@ -18,9 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-logger = logging.getLogger(__name__)
+from mctrain.runlog import METRICS_FILE, read_metrics
 
-METRICS_FILE = "metrics.jsonl"
 PLOT_FILE = "training_curves.png"
 
 
@@ -34,6 +31,7 @@ class Panel:
     extra: str = ""  # regex: also draw every logged key it matches (held-out evaluation scores)
     staircase: bool = False  # piecewise-constant quantity (the staged temperature)
     unit_range: bool = False  # a fraction: fix the axis to [0, 1] so runs and steps compare by eye
+    from_zero: bool = False  # a count, share or duration: never draw a negative axis below flat-zero curves
 
 
 PANELS: tuple[Panel, ...] = (
@@ -44,41 +42,19 @@ PANELS: tuple[Panel, ...] = (
         extra=r"^(eval|heldout)_.*(pass|acc|reward)",
         unit_range=True,
     ),
-    Panel("Response length", ("response_length_mean", "response_length_max"), "tokens"),
+    Panel("Response length", ("response_length_mean", "response_length_max"), "tokens", from_zero=True),
     Panel("Response diversity", ("diversity",), "diversity (0-1)", unit_range=True),
     Panel("Sampling temperature", ("temperature",), "T", staircase=True),
     Panel("Truncated / masked", ("truncation_rate", "masked_fraction"), "fraction of responses", unit_range=True),
-    Panel("Clipped ratios", ("clip_high_fraction", "clip_low_fraction", "clip_region_fraction"), "fraction of tokens"),
+    Panel(
+        "Clipped ratios",
+        ("clip_high_fraction", "clip_low_fraction", "clip_region_fraction"),
+        "fraction of tokens",
+        from_zero=True,
+    ),
     Panel("Policy entropy", ("entropy",), "nats per token"),
-    Panel("Step time", ("step_time_s", "generation_time_s", "reward_time_s", "update_time_s"), "seconds"),
+    Panel("Step time", ("step_time_s", "generation_time_s", "reward_time_s", "update_time_s"), "seconds", from_zero=True),
 )
-
-
-def read_metrics(path: str | Path) -> list[dict]:
-    """The rows of a metrics.jsonl file, each with an integer ``step``.
-
-    A malformed line is an error naming the file and line, except a cut-off last line,
-    which is what a file still being written by a live run looks like: it is skipped with a warning.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no metrics file at {path} (expected the trainer's {METRICS_FILE})")
-    lines = path.read_text(encoding="utf-8").splitlines()
-    rows = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            if number == len(lines):
-                logger.warning("%s line %d is incomplete (run still writing?); skipped", path, number)
-                continue
-            raise ValueError(f"{path} line {number}: not JSON ({exc.msg})") from None
-        if not isinstance(row, dict) or not isinstance(row.get("step"), (int, float)):
-            raise ValueError(f"{path} line {number}: expected an object with a numeric 'step'")
-        rows.append(row)
-    return rows
 
 
 def _series(rows: Sequence[dict], key: str) -> tuple[list[float], list[float]]:
@@ -144,6 +120,8 @@ def plot_runs(run_dirs: Sequence[str | Path], output: str | Path, labels: Sequen
         ax.ticklabel_format(axis="y", useOffset=False)
         if panel.unit_range:
             ax.set_ylim(-0.02, 1.02)
+        elif panel.from_zero:
+            ax.set_ylim(bottom=0)
         ax.set_ylabel(panel.ylabel)
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 from mcdata.schema import Problem
-from mctrain.config import MicroCoderGRPOConfig, load_yaml
+from mctrain.config import TINY_MODEL, MicroCoderGRPOConfig, load_yaml
 
-TINY_MODEL = "tiny-random"
 RUN_CONFIG_FILE = "run_config.json"
 FINAL_MODEL_DIR = "final"
 
@@ -44,6 +44,8 @@ def load_policy(name: str, *, seed: int = 0, trust_remote_code: bool = False):
         return build_tiny_model(seed=seed)
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    if name.startswith((".", "/", "~")) and not Path(name).expanduser().is_dir():
+        raise FileNotFoundError(f"model directory {name} does not exist")
     try:
         tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=trust_remote_code)
         model = AutoModelForCausalLM.from_pretrained(name, dtype="auto", trust_remote_code=trust_remote_code)
@@ -197,4 +199,8 @@ def train_main(
         except yaml.YAMLError as exc:
             raise ValueError(f"--set {item!r}: value is not valid YAML: {exc}") from exc
     config = MicroCoderGRPOConfig.from_yaml(recipe, **values)
-    return run_training(config, resume=resume, log_mask_decisions=log_mask_decisions)
+    with warnings.catch_warnings():
+        # TRL 1.16 itself calls transformers 5's deprecated `*gradient_checkpointing*` aliases on every
+        # generation; the warning is about TRL's code, not the user's config, so keep the terminal clean.
+        warnings.filterwarnings("ignore", message=r"`\w*gradient_checkpointing\w*` is deprecated", category=FutureWarning)
+        return run_training(config, resume=resume, log_mask_decisions=log_mask_decisions)

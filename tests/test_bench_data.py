@@ -90,7 +90,7 @@ def test_dataset_path_errors_name_what_is_wrong(tmp_path):
     with pytest.raises(ValueError, match=r"test6\.jsonl: line 2.*private_test_cases"):
         load_lcb_benchmark("v6", tmp_path)
     (tmp_path / "test6.jsonl").write_text(lines[0] + "\n{broken\n")
-    with pytest.raises(ValueError, match=r"test6\.jsonl: line 2: not valid JSON"):
+    with pytest.raises(ValueError, match=r"test6\.jsonl: line 2: malformed JSON"):
         load_lcb_benchmark("v6", tmp_path)
 
 

@@ -8,6 +8,7 @@ sandboxed grader grades; every report file is checked. Nothing touches the netwo
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -61,7 +62,7 @@ def test_hf_pipeline_writes_every_report(first_run):
     assert len(samples) == 12 and {s["verdict"] for s in samples} == {"NO_CODE"}
     assert len(_jsonl(out / "comparison_lcb" / "samples.jsonl")) == 12
 
-    eval_all = json.loads((out / "codegeneration_2_1.0_eval_all.json").read_text())
+    eval_all = json.loads((out / "Scenario.codegeneration_2_1.0_eval_all.json").read_text())
     assert [len(row["output_list"]) for row in eval_all] == [2] * 6
     assert set(eval_all[0]) >= {"question_id", "question_content", "platform", "contest_date", "difficulty",
                                 "output_list", "code_list", "graded_list", "pass@1", "metadata"}
@@ -104,9 +105,10 @@ def test_rerun_generates_nothing_and_resume_reproduces(first_run, tmp_path):
     other = tmp_path / "other"
     other.mkdir()
     (other / "generations_cache.jsonl").write_text((out / "generations_cache.jsonl").read_text())
-    _eval("--bench", "lcb-v6", "--dataset-path", str(FIXTURE), "--model", "tiny-random", "--difficulty", "easy",
-          "--output", str(other), "-n", "2", "--max-tokens", "16", "--temperature", "1.0", "--seed", "7", "--quiet")
+    result = _eval("--bench", "lcb-v6", "--dataset-path", str(FIXTURE), "--model", "tiny-random", "--difficulty", "easy",
+          "--output", str(other), "-n", "2", "--max-tokens", "16", "--temperature", "1.0", "--seed", "7")
     assert json.loads((other / "summary.json").read_text())["generation"]["generated_prompts"] == 2
+    assert "generating" in result.output and "tok/s" in result.output and "2/2" in result.output  # progress bar
 
 
 def test_generations_file_grades_known_correct_programs(tmp_path):
@@ -117,9 +119,15 @@ def test_generations_file_grades_known_correct_programs(tmp_path):
     generations.write_text(json.dumps(entries))
     out = tmp_path / "out"
     # A generous CPU-time limit: these are accepted programs, a busy machine must not turn them into TLEs.
-    _eval("--bench", "lcb-v6", "--dataset-path", str(FIXTURE), "--generations", str(generations),
-          "--comparison", "both", "--timeout", "20", "--output", str(out), "--quiet")
+    result = _eval("--bench", "lcb-v6", "--dataset-path", str(FIXTURE), "--generations", str(generations),
+                   "--comparison", "both", "--timeout", "20", "--output", str(out))
     summary = json.loads((out / "summary.json").read_text())
+    # Rich progress bars (no --quiet): one per comparison mode, with the rate.
+    assert "grading (microcoder)" in result.output and "grading (lcb)" in result.output and "samples/s" in result.output
+    # The Rich table, once per comparison mode: the LiveCodeBench row holds easy/medium/hard/all pass@1 (%).
+    assert result.output.count("comparison=microcoder") == 1 and result.output.count("comparison=lcb") == 1
+    assert len(re.findall(r"LiveCodeBench\s*│\s*50\.0\s*│\s*50\.0\s*│\s*50\.0\s*│\s*50\.0\s*│\s*6", result.output)) == 2
+    assert "12 samples · pass@2 100.0" in result.output
     assert summary["num_problems"] == 6
     assert summary["generation"]["ignored_entries"] == len(references) - 6  # entries outside the v6 slice
     samples = _jsonl(out / "samples.jsonl")
@@ -129,17 +137,22 @@ def test_generations_file_grades_known_correct_programs(tmp_path):
         rates = summary["results"][mode]
         assert rates["pass@1"] == 0.5 and rates["pass@k"]["pass@2"] == 1.0, mode
         assert rates["by_difficulty"] == {"easy": 0.5, "medium": 0.5, "hard": 0.5}
+        assert rates["test_pass_fraction"] is None  # early exit: no fractional score
     assert summary["responses"] == {"num_responses_with_token_counts": 0}
 
     # Raw model outputs (output_list) are extracted first: prose around a fenced block still passes.
     raw = [{"question_id": qid, "output_list": [f"Here it is:\n```python\n{code}\n```\nDone."]}
            for qid, code in references.items()]
     generations.write_text(json.dumps(raw))
-    _eval("--bench", "lcb-v6", "--dataset-path", str(FIXTURE), "--generations", str(generations),
-          "--extract", "lcb", "--timeout", "20", "--output", str(tmp_path / "raw"), "--quiet")
+    result = _eval("--bench", "lcb-v6", "--dataset-path", str(FIXTURE), "--generations", str(generations),
+                   "--extract", "lcb", "--timeout", "20", "--all-tests", "--memory-mb", "512",
+                   "--output", str(tmp_path / "raw"), "--quiet")
+    assert "tests passed per sample (all tests run): 1.0000" in result.output
     summary = json.loads((tmp_path / "raw" / "summary.json").read_text())
     assert summary["pass@1"] == 1.0 and summary["extract"] == "lcb", summary["results"]
-    eval_all = json.loads((tmp_path / "raw" / "codegeneration_1_0.2_eval_all.json").read_text())
+    assert summary["results"]["microcoder"]["test_pass_fraction"] == 1.0
+    assert summary["config"]["all_tests"] is True and summary["grader"]["microcoder"]["config"]["memory_mb"] == 512
+    eval_all = json.loads((tmp_path / "raw" / "Scenario.codegeneration_1_0.2_eval_all.json").read_text())
     assert eval_all[0]["output_list"][0].startswith("Here it is:") and "```" not in eval_all[0]["code_list"][0]
 
 
@@ -150,3 +163,13 @@ def test_generations_file_missing_problems_is_a_clear_error(tmp_path):
                                       "--generations", str(generations), "--output", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "no generations for 5 of the 6 benchmark problems" in result.output
+
+
+def test_unloadable_model_is_one_clear_line(tmp_path):
+    """A wrong --model is a user error: one line and exit 2, not a transformers traceback."""
+    (tmp_path / "empty").mkdir()
+    for model, message in [(tmp_path / "missing", "does not exist"), (tmp_path / "empty", "has no config.json")]:
+        result = CliRunner().invoke(app, ["eval", "--bench", "lcb-v6", "--dataset-path", str(FIXTURE), "--model", str(model),
+                                          "-n", "1", "--output", str(tmp_path / "o"), "--quiet"])
+        assert result.exit_code == 2 and f"model directory {model} {message}" in result.output, result.output
+        assert "Traceback" not in result.output

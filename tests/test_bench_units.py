@@ -69,7 +69,7 @@ def test_hf_backend_seeds_per_prompt_and_stops_at_eos():
     assert other != first[1]
     for completion in first[0] + first[1]:
         assert 1 <= completion.num_tokens <= 12
-        assert (completion.finish_reason == "length") == (completion.num_tokens == 12) or completion.finish_reason == "stop"
+        assert completion.finish_reason == "stop" or completion.num_tokens == 12  # "length" only at the budget
     greedy = backend.generate([a], SamplingConfig(n=2, temperature=0.0, max_tokens=8))[0]
     assert greedy[0] == greedy[1]
 

@@ -7,7 +7,6 @@ contract), the real grader.
 
 from __future__ import annotations
 
-import gzip
 import json
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from cli import app
 from mcdata.schema import Problem
 from mceval.evaluate import PARTIAL_FILE, _fingerprint, evaluate_files
 from mceval.lcb_format import load_lcb_problems, problem_to_lcb_row, restricted_loads
-from mceval.leetcode_format import UnsupportedProblem, problem_from_leetcodedataset_row
+from mceval.leetcode_format import load_leetcodedataset
 from mceval.types import GradeConfig
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,16 +52,7 @@ def _invoke(*args: str):
 
 
 def _leetcode_problems(shared_data: Path, count: int) -> list[Problem]:
-    problems = []
-    path = shared_data / "leetcodedataset" / "LeetCodeDataset-v0.3.1-test.jsonl.gz"
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            try:
-                problems.append(problem_from_leetcodedataset_row(json.loads(line), where=f"{path.name}: line {number}"))
-            except UnsupportedProblem:
-                continue
-            if len(problems) == count:
-                break
+    problems, _ = load_leetcodedataset(shared_data / "leetcodedataset" / "LeetCodeDataset-v0.3.1-test.jsonl.gz", limit=count)
     return problems
 
 
@@ -100,7 +90,8 @@ def test_leetcode_references_pass_and_mutants_fail(shared_data: Path, tmp_path: 
     assert all(s["tests"][-1]["verdict"] == "WA" and len(s["tests"]) <= s["num_tests"] for s in mutants)  # early exit
 
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["pass@1"] == 0.5 and summary["pass@k"] == {"1": 0.5, "2": 1.0}
+    assert summary["pass@1"] == 0.5 and summary["pass@k"] == {"pass@1": 0.5, "pass@2": 1.0}
+    assert summary["by_platform_difficulty"]["leetcode"] and summary["test_pass_fraction"] is None  # early exit
     assert summary["num_problems"] == NUM_LEETCODE and summary["num_samples"] == 60
     assert summary["verdicts"]["AC"] == 30 and summary["verdicts"]["WA"] == 30
     assert summary["by_platform"] == {"leetcode": 0.5}
@@ -255,6 +246,10 @@ def test_bad_options(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "grading needs --problems FILE and --generations FILE" in result.output
     result = _invoke("--problems", str(tmp_path / "nope.jsonl"), "--generations", str(gens_file), "--output", str(tmp_path / "o"))
     assert result.exit_code == 2 and "problems file not found" in result.output
+    result = _invoke(*base, "--model", "m", "--start-date", "2025-01-01")  # silently ignoring them would mislead
+    assert result.exit_code == 2 and "--start-date, --model only apply with --bench" in result.output, result.output
+    result = _invoke("--problems", str(problems_file), "--generations", str(gens_file), "--output", str(problems_file))
+    assert result.exit_code == 2 and "File exists" in result.output and "Traceback" not in result.output, result.output
 
 
 def test_subprocess_contract(tmp_path: Path) -> None:
@@ -345,3 +340,75 @@ def test_codecontests_stdin_programs(shared_data: Path, tmp_path: Path, comparis
             assert verdicts[(problem.problem_id, 0)] == ("WA", 100, 101)
             continue
         assert verdicts[(problem.problem_id, 0)] == ("AC", len(problem.tests), len(problem.tests))
+
+
+def test_all_tests_gives_a_fractional_score(shared_data: Path, tmp_path: Path) -> None:
+    """--all-tests runs every test (no early exit): per-test details cover the whole suite and
+    summary.json's test_pass_fraction is the mean share of tests passed per sample."""
+    problems, answers = _lcb_stdin_problems(shared_data)
+    problems_file = _write_problems(tmp_path / "problems.jsonl", problems)
+    # abc301_a: "T" if Takahashi wins; always printing T passes only the tests where he does.
+    generations = [{"question_id": "abc301_a",
+                    "output_list": [answers["abc301_a"], "```python\ninput()\ninput()\nprint('T')\n```"]}]
+    (tmp_path / "gens.json").write_text(json.dumps(generations))
+    base = ["--problems", str(problems_file), "--generations", str(tmp_path / "gens.json"), "--quiet"]
+
+    result = _invoke(*base, "--output", str(tmp_path / "all"), "--all-tests", "--memory-mb", "512")
+    assert result.exit_code == 0, result.output
+    accepted, always_t = _samples(tmp_path / "all")
+    suite = len(next(p for p in problems if p.problem_id == "abc301_a").tests)
+    assert accepted["verdict"] == "AC" and accepted["num_passed"] == suite
+    assert always_t["verdict"] == "WA" and len(always_t["tests"]) == suite and 0 < always_t["num_passed"] < suite
+    summary = json.loads((tmp_path / "all" / "summary.json").read_text())
+    assert summary["test_pass_fraction"] == pytest.approx((1 + always_t["num_passed"] / suite) / 2)
+    assert summary["config"]["early_exit"] is False and summary["config"]["memory_mb"] == 512
+    assert "tests passed per sample (all tests run)" in result.output
+
+    result = _invoke(*base, "--output", str(tmp_path / "first"))  # default: stop at the first failing test
+    assert result.exit_code == 0, result.output
+    assert len(_samples(tmp_path / "first")[1]["tests"]) < suite
+    assert json.loads((tmp_path / "first" / "summary.json").read_text())["test_pass_fraction"] is None
+
+
+# Hostile programs through the real CLI (the attacks one by one are in test_sandbox_hostile.py): each is
+# followed by a correct program for the same problem, which must still be graded AC — nothing is lost.
+HOSTILE = {
+    "fork_bomb": ("import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n", {"TLE", "RE"}),
+    "alloc_20gb": ("x = bytearray(20 * 2**30)\nprint(3)\n", {"MLE"}),
+    "output_2gb": ("import sys\nchunk = 'x' * (1 << 20)\nfor _ in range(2048):\n    sys.stdout.write(chunk)\n", {"OLE"}),
+    "loop_ignoring_signals": (
+        "import signal\nfor s in (signal.SIGTERM, signal.SIGXCPU, signal.SIGINT):\n    signal.signal(s, signal.SIG_IGN)\n"
+        "while True:\n    pass\n", {"TLE"}),
+    "kill_parent": (
+        "import os, signal\nfor t in (os.getppid(), 1, -1):\n    try:\n        os.kill(t, signal.SIGKILL)\n"
+        "    except OSError:\n        pass\nprint(3)\n", {"AC"}),  # prints the answer only because the kills failed
+    "read_the_problems_file": (  # prints the answer only if the file holding the expected outputs is out of reach
+        "try:\n    open({path!r}).read()\n    print('LEAKED')\nexcept OSError:\n    print(3)\n", {"AC"}),
+}
+
+
+def test_hostile_programs_through_the_cli(tmp_path: Path) -> None:
+    problems_file = tmp_path / "problems.jsonl"
+    problems_file.write_text(json.dumps(_row(question_id="abc000_a")) + "\n"
+                             + json.dumps(_row(question_id="fn", question_content="Return 3.", metadata='{"func_name": "f"}',
+                                               public_test_cases=json.dumps([{"input": "1", "output": "3", "testtype": "functional"}]))) + "\n")
+    codes = [code.format(path=str(problems_file)) for code, _ in HOSTILE.values()]
+    generations = [
+        {"question_id": "abc000_a", "code_list": [c for code in codes for c in (code, "print(3)")]},
+        # the verdict is decided outside the sandbox: an object equal to everything is not the answer 3
+        {"question_id": "fn", "code_list": [
+            "class E:\n    def __eq__(self, other):\n        return True\n"
+            "class Solution:\n    def f(self, x):\n        return E()\n",
+            "class Solution:\n    def f(self, x):\n        return 3\n"]},
+    ]
+    (tmp_path / "gens.json").write_text(json.dumps(generations))
+    result = _invoke("--problems", str(problems_file), "--generations", str(tmp_path / "gens.json"),
+                     "--output", str(tmp_path / "out"), "--timeout", "1", "--quiet")
+    assert result.exit_code == 0, result.output
+    rows = {(s["question_id"], s["sample_index"]): s for s in _samples(tmp_path / "out")}
+    assert len(rows) == 2 * len(HOSTILE) + 2
+    for i, (name, (_, allowed)) in enumerate(HOSTILE.items()):
+        attack, follow_up = rows[("abc000_a", 2 * i)], rows[("abc000_a", 2 * i + 1)]
+        assert attack["verdict"] in allowed, (name, attack)
+        assert follow_up["verdict"] == "AC", (name, follow_up)
+    assert rows[("fn", 0)]["verdict"] != "AC" and rows[("fn", 1)]["verdict"] == "AC"

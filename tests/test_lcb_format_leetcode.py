@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mcdata.schema import SchemaError
-from mceval.leetcode_format import UnsupportedProblem, problem_from_leetcodedataset_row
+from mceval.leetcode_format import UnsupportedProblem, load_leetcodedataset, problem_from_leetcodedataset_row
 
 TEST_FILE = "LeetCodeDataset-v0.3.1-test.jsonl.gz"
 TRAIN_FILE = "LeetCodeDataset-v0.2.0-train.jsonl.gz"
@@ -21,13 +21,7 @@ def _rows(shared_data: Path, name: str) -> list[dict]:
 
 
 def test_real_test_split_converts(shared_data: Path) -> None:
-    rows = _rows(shared_data, TEST_FILE)
-    problems, rejected = [], []
-    for i, row in enumerate(rows, 1):
-        try:
-            problems.append(problem_from_leetcodedataset_row(row, where=f"{TEST_FILE}: line {i}"))
-        except UnsupportedProblem as exc:
-            rejected.append(str(exc))
+    problems, rejected = load_leetcodedataset(shared_data / "leetcodedataset" / TEST_FILE)
     # one TreeNode problem (k-th-largest-perfect-subtree...) cannot be expressed; everything else converts
     assert len(problems) == 227 and len(rejected) == 1
     assert "line 67: field 'test' builds ListNode/TreeNode values" in rejected[0]

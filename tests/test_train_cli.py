@@ -13,7 +13,7 @@ runner = CliRunner()
 TINY = [
     "--model", "tiny-random", "--num-generations", "2", "--max-completion-length", "8",
     "--set", "use_cpu=true", "--set", "per_device_train_batch_size=2", "--set", "max_train_problems=2",
-    "--set", "ctm_window_m=2", "--set", "gradient_checkpointing=false", "--set", "save_strategy=steps",
+    "--set", "ctm_window_m=2", "--set", "save_strategy=steps",
     "--set", "save_steps=1", "--set", "updates_per_generation=2",
 ]
 

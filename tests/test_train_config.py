@@ -97,3 +97,22 @@ def test_yaml_no_stays_a_string_so_trl_strategies_parse(tmp_path):
     config = MicroCoderGRPOConfig.from_yaml(recipe, output_dir=str(tmp_path / "run"))
     assert str(config.save_strategy.value if hasattr(config.save_strategy, "value") else config.save_strategy) == "no"
     assert config.use_cpu is True
+
+
+def test_activation_checkpointing_is_off_on_cpu_and_for_the_tiny_model(monkeypatch):
+    """TRL turns checkpointing on by default; on CPU (or for tiny-random) it only slows steps and warns."""
+    import warnings
+
+    import mctrain.config as config_module
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)  # no "gradient_checkpointing is deprecated" either
+        cpu = MicroCoderGRPOConfig(output_dir="unused", use_cpu=True)
+    assert cpu.activation_checkpointing is False and cpu.gradient_checkpointing is False
+
+    monkeypatch.setattr(config_module, "_has_accelerator", lambda: True)
+    assert MicroCoderGRPOConfig(output_dir="unused", bf16=False).activation_checkpointing is True
+    tiny = MicroCoderGRPOConfig(output_dir="unused", bf16=False, model_name_or_path="tiny-random")
+    assert tiny.activation_checkpointing is False
+    explicit = MicroCoderGRPOConfig(**CPU, activation_checkpointing=True)  # an explicit choice is kept
+    assert explicit.activation_checkpointing is True and explicit.gradient_checkpointing is True

@@ -19,7 +19,7 @@ import torch
 from mcdata.schema import Problem, TestCase, arrow_schema
 from mceval.tiny_model import build_tiny_model
 from mctrain.algo.advantages import group_advantages
-from mctrain.config import MicroCoderGRPOConfig
+from mctrain.config import CPU_SMOKE_ARGS, MicroCoderGRPOConfig
 from mctrain.data import load_problems, prompt_dataset
 from mctrain.metrics import REQUIRED_KEYS, read_metrics
 from mctrain.reward import CodeReward
@@ -64,13 +64,8 @@ def problems(dataset_dir):
 
 def _config(tmp_path, **kw) -> MicroCoderGRPOConfig:
     base = dict(
+        **CPU_SMOKE_ARGS,
         output_dir=str(tmp_path / "run"),
-        use_cpu=True,
-        bf16=False,
-        gradient_checkpointing=False,
-        report_to="none",
-        save_strategy="no",
-        disable_tqdm=True,
         per_device_train_batch_size=G,
         num_generations=G,
         max_completion_length=L_MAX,
@@ -242,7 +237,7 @@ def test_run_training_writes_metrics_and_clip_fractions(tmp_path, dataset_dir):
     _patch_generate(model, _scripted(tokenizer))
     cfg = _config(
         tmp_path, dataset=str(dataset_dir), max_steps=2, updates_per_generation=2, learning_rate=0.05, ctm_rho=0.5,
-        heldout_eval_steps=2, heldout_eval_n=2,
+        heldout_eval_steps=2, heldout_eval_n=2, report_to="tensorboard",
     )
     result = run_training(cfg, resume=False, model=model, tokenizer=tokenizer)
     assert result.global_step == 2
@@ -274,6 +269,16 @@ def test_run_training_writes_metrics_and_clip_fractions(tmp_path, dataset_dir):
     assert "heldout_pass_at_1" not in first and second["heldout_pass_at_1"] == 1.0
     held = [json.loads(line) for line in (result.run_dir / "heldout_eval.jsonl").read_text().splitlines()]
     assert [(h["step"], h["num_problems"], h["n"], h["heldout_pass_at_1"]) for h in held] == [(2, 1, 2, 1.0)]
+    # report_to=tensorboard: MicroCoder's per-step metrics reach TensorBoard through TRL's logging.
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    event_files = sorted(result.run_dir.rglob("events.out.tfevents.*"))
+    assert event_files, "no TensorBoard event file under RUN_DIR"
+    events = EventAccumulator(str(event_files[0].parent))
+    events.Reload()
+    scalars = events.Tags()["scalars"]
+    for key in ("mc/masked_fraction", "mc/diversity", "mc/temperature", "clip_ratio/high_mean"):
+        assert any(tag.endswith(key) for tag in scalars), (key, scalars)
 
 
 def _expected_draws(rho: float) -> list[bool]:

@@ -52,7 +52,7 @@ def main(data_dir: str, run_dir: str) -> None:
     import transformers.generation.utils as generation_utils
 
     from mceval.tiny_model import build_tiny_tokenizer
-    from mctrain.config import MicroCoderGRPOConfig
+    from mctrain.config import CPU_SMOKE_ARGS, MicroCoderGRPOConfig
     from mctrain.train import run_training
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -91,12 +91,7 @@ def main(data_dir: str, run_dir: str) -> None:
         model_name_or_path="tiny-random",
         dataset=data_dir,
         output_dir=run_dir,
-        use_cpu=True,
-        bf16=False,
-        gradient_checkpointing=False,
-        report_to="none",
-        save_strategy="no",
-        disable_tqdm=True,
+        **CPU_SMOKE_ARGS,
         per_device_train_batch_size=GLOBAL_BATCH // world,
         gradient_accumulation_steps=1,
         updates_per_generation=2,

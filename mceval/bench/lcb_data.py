@@ -9,15 +9,14 @@ fields before the (large, compressed) private tests are decoded by `mceval.lcb_f
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
-from mcdata.schema import Problem
+from mcdata.schema import Problem, SchemaError
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +94,7 @@ class ProblemFilter:
         return {v.strip().lower() for v in value.split(",") if v.strip()} if value else None
 
     def accepts(self, contest_date: str | None, platform: str | None, difficulty: str | None) -> bool:
+        """Whether a row passes every filter; a row without a date fails any date filter."""
         if self.start_date or self.end_date:
             if not contest_date:
                 return False
@@ -155,21 +155,6 @@ def locate_lcb_files(version: str, dataset_path: str | Path | None = None, revis
     return paths
 
 
-def _raw_rows(path: Path) -> Iterable[tuple[int, dict]]:
-    """(1-based line number, row) for each non-empty line; a malformed line names file and line."""
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}: line {number}: not valid JSON ({exc.msg})") from None
-            if not isinstance(row, dict):
-                raise ValueError(f"{path}: line {number}: expected a JSON object per line")
-            yield number, row
-
-
 def load_lcb_benchmark(
     version: str = "v6",
     dataset_path: str | Path | None = None,
@@ -183,7 +168,7 @@ def load_lcb_benchmark(
     """The problems of a LiveCodeBench version after filtering, in file order.
 
     `version` is a tag (`v6`, `release_v5`, ...) or a `--bench` name (`lcb-v6`)."""
-    from mceval.lcb_format import problem_from_lcb_row
+    from mceval.lcb_format import iter_lcb_rows, problem_from_lcb_row
 
     if version in BENCH_VERSIONS:
         version = resolve_bench_version(version)
@@ -192,17 +177,18 @@ def load_lcb_benchmark(
     seen: dict[str, str] = {}
     for path in locate_lcb_files(version, dataset_path, revision):
         rows = 0
-        for number, row in _raw_rows(path):
+        for where, row in iter_lcb_rows(path):  # names file and line on malformed JSON
             rows += 1
-            where = f"{path}: line {number}"
+            if not isinstance(row, dict):
+                raise SchemaError(f"{where}: expected a JSON object per line")
             for field in ("question_id", "platform", "contest_date"):
                 if field not in row:
-                    raise ValueError(f"{where}: missing field {field!r}")
+                    raise SchemaError(f"{where}: missing field {field!r}")
             if not keep.accepts(row.get("contest_date"), row.get("platform"), row.get("difficulty")):
                 continue
             qid = str(row["question_id"])
             if qid in seen:
-                raise ValueError(f"{where}: duplicate question_id {qid!r} (first seen at {seen[qid]})")
+                raise SchemaError(f"{where}: duplicate question_id {qid!r} (first seen at {seen[qid]})")
             seen[qid] = where
             problems.append(problem_from_lcb_row(row, where=where))
         expected = LCB_FILE_ROWS.get(path.name)

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 from mcdata.schema import Problem
 from mceval.bench.types import Completion
-from mceval.passk import mean_pass_at_k, reportable_ks
+from mceval.evaluate import atomic_write_text
+from mceval.evaluate import pass_rates as shared_pass_rates
 from mceval.types import Verdict
 
-PLATFORM_ORDER = ("atcoder", "leetcode", "codeforces")
-DIFFICULTY_ORDER = ("easy", "medium", "hard")
 # LiveCodeBench's metadata error codes (lcb_runner testing_util), for the eval_all file.
 LCB_ERROR_CODES = {
     Verdict.WA: (-2, "Wrong Answer"),
@@ -48,60 +46,19 @@ class ProblemRun:
         return sum(bool(r["passed"]) for r in self.results[comparison])
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write via a temp file in the same folder + os.replace, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; reports are meant to be shared
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def atomic_write_json(path: Path, data: Any) -> None:
+    """Indented JSON, written atomically (see `atomic_write_text`)."""
     atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 # ------------------------------------------------------------------------------------ metrics
-def _pass1(runs: Sequence[ProblemRun], comparison: str) -> float | None:
-    if not runs:
-        return None
-    return mean_pass_at_k([(len(r.outputs), r.num_correct(comparison)) for r in runs], 1)
-
-
-def _ordered(values: set[str], order: Sequence[str]) -> list[str]:
-    return [v for v in order if v in values] + sorted(values - set(order))
-
-
 def pass_rates(runs: Sequence[ProblemRun], comparison: str) -> dict[str, Any]:
-    """pass@k for every k <= min n, and pass@1 by platform, difficulty and both."""
-    counts = [(len(r.outputs), r.num_correct(comparison)) for r in runs]
-    ks = reportable_ks([n for n, _ in counts])
-    platforms = _ordered({r.problem.platform for r in runs}, PLATFORM_ORDER)
-    difficulties = _ordered({r.problem.difficulty or "unknown" for r in runs}, DIFFICULTY_ORDER)
-
-    def subset(platform: str | None = None, difficulty: str | None = None) -> list[ProblemRun]:
-        return [
-            r for r in runs
-            if (platform is None or r.problem.platform == platform)
-            and (difficulty is None or (r.problem.difficulty or "unknown") == difficulty)
-        ]
-
+    """`mceval.evaluate.pass_rates` of one comparison mode (the numbers every report shares),
+    plus the correct-sample count and the verdict histogram."""
+    rates = shared_pass_rates([(r.problem, len(r.outputs), r.num_correct(comparison)) for r in runs])
     return {
-        "pass@1": _pass1(runs, comparison),
-        "pass@k": {f"pass@{k}": mean_pass_at_k(counts, k) for k in ks} if counts else {},
-        "by_platform": {p: _pass1(subset(platform=p), comparison) for p in platforms},
-        "by_difficulty": {d: _pass1(subset(difficulty=d), comparison) for d in difficulties},
-        "by_platform_difficulty": {
-            p: {d: _pass1(subset(p, d), comparison) for d in difficulties if subset(p, d)} for p in platforms
-        },
-        "num_correct_samples": sum(c for _, c in counts),
+        **rates,
+        "num_correct_samples": sum(r.num_correct(comparison) for r in runs),
         "verdicts": _verdict_counts(runs, comparison),
     }
 
@@ -131,6 +88,8 @@ def response_stats(runs: Sequence[ProblemRun]) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------------ files
 def per_problem_rows(runs: Sequence[ProblemRun], comparisons: Sequence[str]) -> list[dict[str, Any]]:
+    """problems.jsonl: one row per problem (pass@1 and verdicts per mode, token counts), to find
+    which problems moved between two checkpoints without reading samples.jsonl."""
     rows = []
     for run in runs:
         p = run.problem
@@ -203,46 +162,62 @@ def results_table(summary: dict[str, Any], comparison: str):
                       str(per_platform.get(platform, 0)))
     table.add_row("LiveCodeBench", *(_pct(rates["by_difficulty"][d]) for d in difficulties), _pct(rates["pass@1"]),
                   str(summary["num_problems"]), style="bold")
+    caption = [f"{summary['num_samples']} samples", *(f"{k} {_pct(v)}" for k, v in rates["pass@k"].items() if k != "pass@1")]
+    if summary.get("responses", {}).get("truncation_rate") is not None:
+        caption.append(f"truncated {_pct(summary['responses']['truncation_rate'])}%")
+    table.caption = " · ".join(caption)
     return table
 
 
 # ------------------------------------------------------------------------------------ plot
 def write_plot(path: Path, runs: Sequence[ProblemRun], summary: dict[str, Any], comparison: str) -> None:
-    """pass@1 by difficulty for each platform (+ all), and the response-length histogram."""
+    """pass@1 by difficulty for each platform (+ all), and the response-length histogram.
+
+    Bars carry their value (a 0.0 bar is otherwise invisible) and the x tick says how many problems
+    a group has; the histogram spans 0..max_tokens so runs at different budgets look alike."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     rates = summary["results"][comparison]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    counts = summary["counts"]["by_platform"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
+    sampling = summary.get("sampling") or {}
+    fig.suptitle(
+        f"{summary['bench']} · {summary.get('model') or 'generations file'} · {summary['num_problems']} problems"
+        + (f" · n={sampling['n']}, T={sampling['temperature']}, max_tokens={sampling['max_tokens']}" if sampling else "")
+    )
     groups = list(rates["by_platform_difficulty"]) + ["all"]
-    difficulties = list(rates["by_difficulty"])
-    width = 0.8 / max(1, len(difficulties) + 1)
-    for j, d in enumerate([*difficulties, "all"]):
+    series = [*rates["by_difficulty"], "all"]
+    width = 0.8 / len(series)
+    for j, d in enumerate(series):
         values = []
         for g in groups:
             if g == "all":
-                v = rates["by_difficulty"].get(d) if d != "all" else rates["pass@1"]
+                v = rates["pass@1"] if d == "all" else rates["by_difficulty"][d]
             else:
                 v = rates["by_platform"][g] if d == "all" else rates["by_platform_difficulty"][g].get(d)
-            values.append(100 * (v or 0.0))
-        left.bar([i + j * width for i in range(len(groups))], values, width, label=d)
-    left.set_xticks([i + width * len(difficulties) / 2 for i in range(len(groups))], groups)
+            values.append(float("nan") if v is None else 100 * v)  # nan: no problem in that group
+        bars = left.bar([i + j * width for i in range(len(groups))], values, width, label=d)
+        left.bar_label(bars, labels=["" if v != v else f"{v:.1f}" for v in values], fontsize=7, padding=1)
+    labels = [f"{g}\n({counts.get(g, 0) if g != 'all' else summary['num_problems']})" for g in groups]
+    left.set_xticks([i + width * (len(series) - 1) / 2 for i in range(len(groups))], labels)
     left.set_ylabel("pass@1 (%)")
-    left.set_ylim(0, 100)
-    left.set_title(f"pass@1 by platform and difficulty ({comparison})")
-    left.legend()
+    left.set_ylim(0, 105)
+    left.set_title(f"pass@1 by platform and difficulty (comparison={comparison})")
+    left.legend(fontsize=8)
 
     completions = [c for r in runs for c in r.completions if c is not None]
     if completions:
-        max_tokens = summary["sampling"]["max_tokens"] if summary.get("sampling") else None
-        right.hist([c.num_tokens for c in completions], bins=30, color="tab:gray")
-        if max_tokens:
-            right.axvline(max_tokens, color="tab:red", linestyle="--", label=f"max_tokens={max_tokens}")
-            right.legend()
+        max_tokens = sampling.get("max_tokens") or max(c.num_tokens for c in completions)
+        upper = max(max_tokens, max(c.num_tokens for c in completions))
+        right.hist([c.num_tokens for c in completions], bins=30, range=(0, upper), color="tab:gray")
+        right.axvline(max_tokens, color="tab:red", linestyle="--", label=f"max_tokens={max_tokens}")
+        right.legend(fontsize=8)
         rate = sum(c.finish_reason == "length" for c in completions) / len(completions)
-        right.set_title(f"response length (tokens), truncated: {100 * rate:.1f}%")
+        right.set_title(f"response length (tokens) · truncated {100 * rate:.1f}% of {len(completions)}")
+        right.set_xlim(0, upper * 1.03)
         right.set_xlabel("tokens")
         right.set_ylabel("responses")
     else:

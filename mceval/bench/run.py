@@ -10,7 +10,7 @@ Output dir layout:
   samples.jsonl           one graded row per (question_id, sample_index) (primary comparison)
   problems.jsonl          per-problem results (n, correct, pass@1, verdicts, token counts)
   generations.json        LiveCodeBench generations format (question_id, output_list, code_list)
-  codegeneration_{n}_{T}_eval_all.json   LiveCodeBench `*_eval_all.json` shape
+  Scenario.codegeneration_{n}_{T}_eval_all.json   LiveCodeBench's eval_all file (name and shape)
   report.png              pass@1 by platform/difficulty + response-length histogram
   generations_cache.jsonl the resumable generation cache
   comparison_lcb/         samples.jsonl + summary.json of the second mode with --comparison both
@@ -73,6 +73,8 @@ class BenchConfig:
     extract: Literal["lcb", "robust"] = "robust"
     comparison: ComparisonChoice = "microcoder"
     timeout_s: float | None = None
+    memory_mb: int = 1024
+    all_tests: bool = False  # run every test of a sample (fractional score) instead of stopping at the first failure
     workers: int | None = None
     progress: bool = True
 
@@ -85,6 +87,12 @@ class BenchConfig:
             raise ValueError(f"--backend must be hf, openai or vllm, got {self.backend!r}")
         if self.generations is None and self.model is None and self.backend != "openai":
             raise ValueError("--bench needs --model M (with --backend) or --generations FILE")
+        if self.timeout_s is not None and self.timeout_s <= 0:
+            raise ValueError(f"--timeout must be positive, got {self.timeout_s}")
+        if self.workers is not None and self.workers < 1:
+            raise ValueError(f"--workers must be at least 1, got {self.workers}")
+        if self.memory_mb < 16:
+            raise ValueError(f"--memory-mb must be at least 16, got {self.memory_mb}")
         if self.generations is not None and self.model is not None:
             raise ValueError("pass either --model (generate) or --generations FILE (grade only), not both")
 
@@ -246,9 +254,10 @@ def run_benchmark(config: BenchConfig, console=None) -> dict[str, Any]:
     grade_t0 = time.perf_counter()
     for position, mode in enumerate(config.comparisons):
         target = out if position == 0 else out / f"comparison_{mode}"
-        grade_config = GradeConfig(timeout_s=config.timeout_s, workers=config.workers, comparison=mode)  # type: ignore[arg-type]
+        grade_config = GradeConfig(timeout_s=config.timeout_s, workers=config.workers, comparison=mode,  # type: ignore[arg-type]
+                                   memory_mb=config.memory_mb, early_exit=not config.all_tests)
         grader_summaries[mode] = grade_generations(
-            problems, generations, grade_config, target, progress=config.progress,
+            problems, generations, grade_config, target, progress=config.progress, progress_label=f"grading ({mode})",
             summary_extra={"bench": config.bench, "extract": config.extract},
         ).to_dict()
         rows: dict[tuple[str, int], dict] = {}
@@ -266,7 +275,7 @@ def run_benchmark(config: BenchConfig, console=None) -> dict[str, Any]:
     primary = config.comparisons[0]
     # LiveCodeBench names the file after n and the temperature; a generations file has its own n.
     n, temperature = max(len(r.outputs) for r in runs), config.sampling.temperature
-    eval_all_name = f"codegeneration_{n}_{temperature}_eval_all.json"
+    eval_all_name = f"Scenario.codegeneration_{n}_{temperature}_eval_all.json"  # LiveCodeBench's own file name
     atomic_write_json(out / eval_all_name, eval_all_rows(runs, primary))
     atomic_write_text(out / "problems.jsonl", "".join(
         json.dumps(row, ensure_ascii=False) + "\n" for row in per_problem_rows(runs, config.comparisons)))
@@ -285,7 +294,8 @@ def _summary(
     timings: dict[str, float],
 ) -> dict[str, Any]:
     primary = config.comparisons[0]
-    results = {mode: pass_rates(runs, mode) for mode in config.comparisons}
+    results = {mode: {**pass_rates(runs, mode), "test_pass_fraction": grader_summaries[mode]["test_pass_fraction"]}
+               for mode in config.comparisons}
     dates = sorted(p.contest_date for p in problems if p.contest_date)
 
     def count_by(attr: str) -> dict[str, int]:

@@ -27,6 +27,8 @@ class ServerError(RuntimeError):
 
 
 class OpenAIBackend(GenerationBackend):
+    """Chat completions over HTTP; `model=None` asks the server (GET /v1/models) what it serves."""
+
     name = "openai"
 
     def __init__(

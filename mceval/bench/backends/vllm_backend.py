@@ -17,6 +17,8 @@ from mceval.prompts import render_prompt
 
 
 class VLLMBackend(GenerationBackend):
+    """`vllm.LLM` in this process (GPUs, `tensor_parallel_size` of them); extra kwargs go to `LLM`."""
+
     name = "vllm"
 
     def __init__(

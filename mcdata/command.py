@@ -159,9 +159,13 @@ def _summary(result: BuildResult) -> None:
     console.print(table)
     if result.resumed_phases:
         console.print(f"resumed finished phases: {', '.join(result.resumed_phases)}")
+    for stage, kinds in result.report.reasons().items():
+        console.print(f"removed at {stage}: " + ", ".join(f"{n} {kind}" for kind, n in kinds.items()))
     console.print(
         f"{result.num_problems} problems in {len(result.shards)} shard(s); card: {result.output / 'README.md'}; "
-        f"report: {result.output / 'build_report.json'}"
+        f"report: {result.output / 'build_report.json'} (every removal with its row and reason)"
     )
+    if result.num_problems == 0:
+        console.print("[bold yellow]warning:[/] no problem survived the build; see the removals above", highlight=False)
     if result.pushed_commit:
         console.print(f"pushed: {result.pushed_commit}")

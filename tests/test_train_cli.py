@@ -40,6 +40,21 @@ def test_train_without_dataset_fails_clearly(tmp_path):
     assert "--dataset" in result.output
 
 
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--dataset", "someone/not-a-dataset"], "dataset someone/not-a-dataset is not available"),  # offline Hub id
+        (["--dataset", "/nonexistent/dataset"], "dataset not found: /nonexistent/dataset"),
+        (["--set", "dataset_split=validation"], "no split 'validation'"),
+        (["--model", "/nonexistent/model"], "model directory /nonexistent/model does not exist"),
+    ],
+)
+def test_unavailable_data_or_model_is_a_one_line_error(tmp_path, built_dataset, args, message):
+    result = runner.invoke(cli.app, ["train", "--dataset", str(built_dataset), "--output", str(tmp_path), *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+
+
 def test_bad_override_names_the_field(tmp_path, built_dataset):
     result = runner.invoke(
         cli.app, ["train", "--dataset", str(built_dataset), "--output", str(tmp_path), "--set", "ctm_rhoo=0.3"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -39,9 +41,7 @@ def _run(fn, *args, **kwargs):
         _fail(str(exc))
 
 
-# ---------------------------------------------------------------- eval (mceval) --- BEGIN eval
-from pathlib import Path  # noqa: E402  (typer resolves the annotations below from module globals)
-from typing import Optional  # noqa: E402
+# ---------------- eval (mceval)
 
 
 @app.command("eval")
@@ -142,11 +142,8 @@ def eval_command(
         typer.echo(f"tests passed per sample (all tests run): {summary.test_pass_fraction:.4f}")
     if summary.problems_without_generations:
         typer.echo(f"note: {len(summary.problems_without_generations)} problem(s) had no generations and were not graded")
-# ---------------------------------------------------------------- END eval
 
-
-# ---------------------------------------------------------------- build-dataset (mcdata) --- BEGIN build-dataset
-from pathlib import Path  # noqa: E402  (typer resolves the annotations below from module globals)
+# ---------------- build-dataset (mcdata)
 
 build_dataset_app = typer.Typer(
     help="Build MicroCoder-Dataset (collect, clean, dedup, decontaminate, verify, difficulty-filter) into Parquet "
@@ -229,12 +226,8 @@ def build_dataset_push_command(
     _run(run_push, folder, repo_id, private=private)
 
 
-# ---------------------------------------------------------------- END build-dataset
 
-
-# ---------------------------------------------------------------- train (mctrain) --- BEGIN train
-from pathlib import Path  # noqa: E402  (typer resolves the annotations below from module globals)
-from typing import Optional  # noqa: E402
+# ---------------- train (mctrain)
 
 train_app = typer.Typer(
     help="Train with MicroCoder-GRPO on TRL; `calibrate-temperature` and `plot` are its helpers.",
@@ -327,8 +320,6 @@ def plot_command(
     else:
         path = _run(plot_runs, run_dirs, output or run_dirs[0] / "comparison.png")
     typer.echo(str(path))
-# ---------------------------------------------------------------- END train
-
 
 def main() -> None:
     app()

@@ -121,9 +121,10 @@ def main() -> None:
     ap.add_argument("--full-problems", type=int, default=60)
     ap.add_argument("--rl-tests", type=int, default=8)
     ap.add_argument("--repeat", type=int, default=3, help="interleaved runs; the best time of each is reported")
+    ap.add_argument("--data", type=Path, default=DATA, help="LeetCodeDataset v0.3.1-test .jsonl.gz")
     args = ap.parse_args()
 
-    problems = load_problems(DATA)
+    problems = load_problems(args.data)
     rl = []
     for p in problems:
         small = p.with_(tests=p.tests[: args.rl_tests])

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from mcdata.report import BuildReport, write_text_atomic
+from mcdata.atomic import atomic_path, atomic_write_text
+from mcdata.report import BuildReport
 from mcdata.schema import Problem
 
 HISTOGRAM = "stats.png"
@@ -89,10 +90,11 @@ def plot_histogram(stats: DatasetStats, path: Path) -> Path:
         ax.set_title(f"problems by {title}")
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=90)
-    plt.close(fig)
-    tmp.replace(path)
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=90, format="png")
+    finally:
+        plt.close(fig)
     return path
 
 
@@ -194,4 +196,4 @@ judges they come from; check each source's terms before redistributing.
 
 def write_card(out_dir: Path, stats: DatasetStats, report: BuildReport, data_files: list[Path], cfg: CardConfig) -> Path:
     plot_histogram(stats, out_dir / HISTOGRAM)
-    return write_text_atomic(out_dir / "README.md", render_card(stats, report, data_files, cfg))
+    return atomic_write_text(out_dir / "README.md", render_card(stats, report, data_files, cfg))

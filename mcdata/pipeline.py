@@ -30,7 +30,8 @@ from mcdata.decontaminate import DecontamConfig, decontaminate
 from mcdata.dedup import DedupConfig, dedup
 from mcdata.parallel import chunked
 from mcdata.process import ProcessConfig, process
-from mcdata.report import BuildReport, write_text_atomic
+from mcdata.atomic import atomic_write_text
+from mcdata.report import BuildReport
 from mcdata.schema import Problem
 from mcdata.write import WriteConfig, read_parquet, write_parquet, write_shards
 
@@ -163,7 +164,7 @@ class Phase:
         if self.dir.exists() and (not resume or not stamp.exists() or stamp.read_text() != fingerprint):
             shutil.rmtree(self.dir)
         self.dir.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(stamp, fingerprint)
+        atomic_write_text(stamp, fingerprint)
 
     @property
     def done(self) -> bool:

@@ -9,9 +9,10 @@ problems in and out, so stages do not count themselves. ``build_report.json`` is
 
 from __future__ import annotations
 
+from mcdata.atomic import atomic_write_text
+
 import json
 import os
-import tempfile
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 from dataclasses import field as dc_field
@@ -172,23 +173,10 @@ class BuildReport:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write JSON atomically (tmp file + os.replace)."""
-        return write_text_atomic(Path(path), json.dumps(self.to_dict(), indent=2, sort_keys=False, default=str) + "\n")
+        return atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=2, sort_keys=False, default=str) + "\n")
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "BuildReport":
         return cls.from_dict(json.loads(Path(path).read_text()))
 
 
-def write_text_atomic(path: Path, text: str) -> Path:
-    """Write a text file so readers never see a partial one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; the output is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

@@ -20,7 +20,7 @@ from typing import Iterable, Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mcdata.io import atomic_path
+from mcdata.atomic import atomic_path
 from mcdata.schema import Problem, arrow_schema
 
 

@@ -17,13 +17,13 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import random
 import statistics
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Sequence
 
+from mcdata.atomic import atomic_write_json
 from mcdata.schema import Problem
 from mctrain.algo.diversity import DIVERSITY_METRICS, DiversityMetric, group_diversity
 from mctrain.algo.temperature import (
@@ -236,10 +236,7 @@ def _write_json(path: Path, settings: dict, done: dict, cfg: CalibrationConfig, 
         "settings": settings,
         "points": [asdict(done[t]) for t in sorted(done)],
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_json(path, payload)
 
 
 def plot_calibration(

@@ -24,6 +24,7 @@ from typing import Any
 
 from transformers import TrainerCallback
 
+from mcdata.atomic import atomic_write_text
 from mctrain.runlog import METRICS_FILE, read_metrics
 
 # Row key -> TRL (or MicroCoder trainer) log key. Rollout statistics: describe a generation batch.
@@ -95,9 +96,7 @@ class MetricsJsonlCallback(TrainerCallback):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.path.exists():  # resuming: keep the rows up to the checkpoint, drop the rest atomically
             kept = [r for r in read_metrics(self.path.parent) if r.get("step", 0) <= state.global_step]
-            tmp = self.path.with_suffix(".jsonl.tmp")
-            tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
-            os.replace(tmp, self.path)
+            atomic_write_text(self.path, "".join(json.dumps(r) + "\n" for r in kept))
             if kept:
                 last = kept[-1]
                 self._rollout = {k: last.get(k) for k in ROLLOUT_KEYS}

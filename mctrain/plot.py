@@ -10,12 +10,12 @@ metrics were never logged are left out; several runs can be overlaid to compare 
 from __future__ import annotations
 
 import math
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from mcdata.atomic import atomic_path
 from mctrain.runlog import METRICS_FILE, read_metrics
 
 PLOT_FILE = "training_curves.png"
@@ -144,10 +144,9 @@ def save_figure(fig, output: str | Path) -> Path:
 
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
     try:
-        fig.savefig(tmp, format="png", dpi=110)
-        os.replace(tmp, output)
+        with atomic_path(output) as tmp:
+            fig.savefig(tmp, format="png", dpi=110)
     finally:
         plt.close(fig)
         tmp.unlink(missing_ok=True)

@@ -9,13 +9,13 @@ set `use_vllm` for vLLM rollouts.
 
 from __future__ import annotations
 
-import json
 import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from mcdata.atomic import atomic_write_json
 from mcdata.schema import Problem
 from mctrain.config import TINY_MODEL, MicroCoderGRPOConfig, load_yaml
 
@@ -75,12 +75,7 @@ def _grade_config(config: MicroCoderGRPOConfig):
 
 
 def _write_run_config(config: MicroCoderGRPOConfig, run_dir: Path) -> None:
-    import os
-
-    run_dir.mkdir(parents=True, exist_ok=True)
-    tmp = run_dir / (RUN_CONFIG_FILE + ".tmp")
-    tmp.write_text(json.dumps(config.to_dict(), indent=2, default=str, sort_keys=True))
-    os.replace(tmp, run_dir / RUN_CONFIG_FILE)
+    atomic_write_json(run_dir / RUN_CONFIG_FILE, config.to_dict(), default=str, sort_keys=True)
 
 
 def run_training(

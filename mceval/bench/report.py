@@ -8,14 +8,13 @@ Everything here is computed from `ProblemRun`s; nothing re-grades.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 from mcdata.schema import Problem
 from mceval.bench.types import Completion
-from mceval.evaluate import atomic_write_text
+from mcdata.atomic import atomic_path
 from mceval.evaluate import pass_rates as shared_pass_rates
 from mceval.types import Verdict
 
@@ -44,11 +43,6 @@ class ProblemRun:
 
     def num_correct(self, comparison: str) -> int:
         return sum(bool(r["passed"]) for r in self.results[comparison])
-
-
-def atomic_write_json(path: Path, data: Any) -> None:
-    """Indented JSON, written atomically (see `atomic_write_text`)."""
-    atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 # ------------------------------------------------------------------------------------ metrics
@@ -224,8 +218,8 @@ def write_plot(path: Path, runs: Sequence[ProblemRun], summary: dict[str, Any], 
         right.text(0.5, 0.5, "no token counts\n(graded from a generations file)", ha="center", va="center")
         right.set_axis_off()
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=100, format="png")
+    finally:
+        plt.close(fig)

@@ -25,13 +25,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal, Sequence
 
+from mcdata.atomic import atomic_write_json, atomic_write_text
 from mcdata.schema import Problem, SchemaError
 from mceval.bench.cache import GenerationCache, cache_key
 from mceval.bench.lcb_data import LCB_REPO_ID, load_lcb_benchmark, resolve_bench_version, version_files
 from mceval.bench.report import (
     ProblemRun,
-    atomic_write_json,
-    atomic_write_text,
     eval_all_rows,
     pass_rates,
     per_problem_rows,

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from leetcode_mutants import wrong_answer_suffix
 from typer.testing import CliRunner
 
 from cli import app
@@ -25,26 +26,6 @@ from mceval.types import GradeConfig
 REPO = Path(__file__).resolve().parents[1]
 NUM_LEETCODE = 30  # the first 30 convertible problems of LeetCodeDataset v0.3.1-test (~2,750 tests)
 
-MUTATION = """
-
-_mc_original = Solution.{func}
-
-
-def _mc_wrong(self, *args, **kwargs):  # the reference answer, changed so that it is always wrong
-    result = _mc_original(self, *args, **kwargs)
-    if isinstance(result, bool):
-        return not result
-    if isinstance(result, (int, float)):
-        return result + 1
-    if isinstance(result, str):
-        return result + "#"
-    if isinstance(result, list):
-        return result + [result[0] if result else 0]
-    return [result]
-
-
-Solution.{func} = _mc_wrong
-"""
 
 
 def _invoke(*args: str):
@@ -70,7 +51,7 @@ def test_leetcode_references_pass_and_mutants_fail(shared_data: Path, tmp_path: 
     assert len(problems) == NUM_LEETCODE
     problems_file = _write_problems(tmp_path / "problems.jsonl", problems)
     generations = [
-        {"question_id": p.problem_id, "code_list": [p.solutions[0], p.solutions[0] + MUTATION.format(func=p.func_name)]}
+        {"question_id": p.problem_id, "code_list": [p.solutions[0], p.solutions[0] + wrong_answer_suffix(p.func_name)]}
         for p in problems
     ]
     (tmp_path / "gens.json").write_text(json.dumps(generations))

@@ -44,3 +44,15 @@ def atomic_write_json(path: str | os.PathLike, data: Any, **dumps_kwargs: Any) -
     dumps_kwargs.setdefault("indent", 2)
     dumps_kwargs.setdefault("ensure_ascii", False)
     return atomic_write_text(path, json.dumps(data, **dumps_kwargs) + "\n")
+
+
+def atomic_savefig(fig: Any, path: str | os.PathLike, dpi: int = 100) -> Path:
+    """Write a matplotlib figure as PNG atomically and close it (figures are never reused)."""
+    import matplotlib.pyplot as plt
+
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=dpi)
+    finally:
+        plt.close(fig)
+    return Path(path)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from mcdata.atomic import atomic_path, atomic_write_text
+from mcdata.atomic import atomic_savefig, atomic_write_text
 from mcdata.report import BuildReport
 from mcdata.schema import Problem
 
@@ -90,12 +90,7 @@ def plot_histogram(stats: DatasetStats, path: Path) -> Path:
         ax.set_title(f"problems by {title}")
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
-    try:
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=90, format="png")
-    finally:
-        plt.close(fig)
-    return path
+    return atomic_savefig(fig, path, dpi=90)
 
 
 def _ordered(counter: Counter, order: list[str]) -> list[tuple[str, int]]:

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Sequence
 
-from mcdata.atomic import atomic_write_json
+from mcdata.atomic import atomic_savefig, atomic_write_json
 from mcdata.schema import Problem
 from mctrain.algo.diversity import DIVERSITY_METRICS, DiversityMetric, group_diversity
 from mctrain.algo.temperature import (
@@ -248,7 +248,6 @@ def plot_calibration(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from mctrain.plot import save_figure
 
     temps = [p.temperature for p in points]
     fig, ax = plt.subplots(figsize=(7, 4.2))
@@ -271,7 +270,7 @@ def plot_calibration(
     pick = f"T={selected:g}" if selected is not None else "target not reached"
     ax.set_title(f"Diversity-determined temperature: {pick}")
     fig.tight_layout()
-    return save_figure(fig, output)
+    return atomic_savefig(fig, output, dpi=110)
 
 
 def _progress(enabled: bool):

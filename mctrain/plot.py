@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from mcdata.atomic import atomic_path
+from mcdata.atomic import atomic_savefig
 from mctrain.runlog import METRICS_FILE, read_metrics
 
 PLOT_FILE = "training_curves.png"
@@ -129,25 +129,10 @@ def plot_runs(run_dirs: Sequence[str | Path], output: str | Path, labels: Sequen
         ax.set_visible(False)
     fig.suptitle(" vs ".join(labels) if len(runs) > 1 else f"MicroCoder-GRPO run: {labels[0]}")
     fig.tight_layout()
-    return save_figure(fig, output)
+    return atomic_savefig(fig, output, dpi=110)
 
 
 def plot_run(run_dir: str | Path, output: str | Path | None = None) -> Path:
     """Draw RUN_DIR/metrics.jsonl to ``output`` (default RUN_DIR/training_curves.png); returns the PNG path."""
     run_dir = Path(run_dir)
     return plot_runs([run_dir], output or run_dir / PLOT_FILE, labels=[run_dir.name or str(run_dir)])
-
-
-def save_figure(fig, output: str | Path) -> Path:
-    """Write a matplotlib figure as PNG atomically (temp file, then rename) and close it."""
-    import matplotlib.pyplot as plt
-
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with atomic_path(output) as tmp:
-            fig.savefig(tmp, format="png", dpi=110)
-    finally:
-        plt.close(fig)
-        tmp.unlink(missing_ok=True)
-    return output

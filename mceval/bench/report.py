@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 from mcdata.schema import Problem
 from mceval.bench.types import Completion
-from mcdata.atomic import atomic_path
+from mcdata.atomic import atomic_savefig
 from mceval.evaluate import pass_rates as shared_pass_rates
 from mceval.types import Verdict
 
@@ -218,8 +218,4 @@ def write_plot(path: Path, runs: Sequence[ProblemRun], summary: dict[str, Any], 
         right.text(0.5, 0.5, "no token counts\n(graded from a generations file)", ha="center", va="center")
         right.set_axis_off()
     fig.tight_layout()
-    try:
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=100, format="png")
-    finally:
-        plt.close(fig)
+    atomic_savefig(fig, path, dpi=100)

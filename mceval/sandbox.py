@@ -88,6 +88,7 @@ class _Cgroup:
         self.dirs: list[Path] = []
         self.procs: list[str] = []
         self.oom_file: Path | None = None
+        self._oom_fd = -1
         self.version = 0
         root = Path("/sys/fs/cgroup")
         own = _own_cgroups()
@@ -128,10 +129,14 @@ class _Cgroup:
             raise OSError("no usable cgroup hierarchy under /sys/fs/cgroup")
 
     def oom_kills(self) -> int:
+        """The cgroup's OOM-kill count; read before and after every sample, so the file stays open
+        (a pread at offset 0 regenerates it)."""
         if self.oom_file is None:
             return 0
         try:
-            for line in self.oom_file.read_text().splitlines():
+            if self._oom_fd < 0:
+                self._oom_fd = os.open(self.oom_file, os.O_RDONLY | os.O_CLOEXEC)
+            for line in os.pread(self._oom_fd, 4096, 0).decode().splitlines():
                 key, _, value = line.partition(" ")
                 if key == "oom_kill":
                     return int(value)
@@ -140,6 +145,9 @@ class _Cgroup:
         return 0
 
     def remove(self) -> None:
+        if self._oom_fd >= 0:
+            os.close(self._oom_fd)
+            self._oom_fd = -1
         for d in self.dirs:
             for _ in range(50):
                 try:
@@ -416,7 +424,8 @@ class Sandbox:
                         oom_before = now
                     observations.append(obs)
                     keep_going = judge(obs) if judge is not None else True
-                    if not keep_going and early_exit and not stopped:
+                    # A "final" batch ends the sample in the sandbox already: no stop to send.
+                    if not keep_going and early_exit and not stopped and not msg.get("final"):
                         stopped = True
                         self.control(job_id, "stop")
         except (SandboxCrashed, OSError) as exc:

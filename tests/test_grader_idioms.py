@@ -108,6 +108,29 @@ ADD = Problem("add", "test", "", func_name="add", time_limit_s=3, tests=(
 PAIRS = Problem("pairs", "test", "", func_name="pairs", time_limit_s=3, tests=(
     TestCase("[3, 1, 2]", "[[1, 2], [2, 3]]", "functional"),))
 AVG = Problem("avg", "test", "", func_name="avg", time_limit_s=3, tests=(TestCase("[0.1, 0.2]", "0.15", "functional"),))
+LINE = Problem("line", "test", "", func_name="line", time_limit_s=3, tests=(TestCase("100", "107", "functional"),))
+# The header LeetCodeDataset's prompts put on every solution. The sandbox runs such leading imports
+# of preloaded modules once, outside the children (mceval/executor.py, _HEADER_LINE); these cases
+# check that a solution cannot tell the difference.
+LEETCODE_HEADER = """import random
+import functools
+import collections
+import string
+import math
+import datetime
+
+from typing import *
+from functools import *
+from collections import *
+from itertools import *
+from heapq import *
+from bisect import *
+from string import *
+from operator import *
+from math import *
+
+inf = float('inf')
+"""
 
 FUNCTIONAL_AC = {
     "plain": (ADD, "class Solution:\n    def add(self, a: int, b: int) -> int:\n        return a + b"),
@@ -148,6 +171,16 @@ FUNCTIONAL_AC = {
                 # math.pow / operator.pow take 2 arguments; the builtin takes a modulus.
                 return pow(a + b, 1, 10**9 + 7) % (10**9 + 7) if a + b >= 0 else abs(a + b) * -1
         """),
+    "leetcode_dataset_header": (ADD, LEETCODE_HEADER + """
+class Solution:
+    def add(self, a: int, b: int) -> int:
+        q = deque([a, b])
+        return int(min(inf, reduce(add, q))) + len(Counter()) + floor(0.5)
+"""),
+    "header_keeps_line_numbers": (LINE, "import sys\nfrom typing import *\n\n"
+                                  "class Solution:\n    def line(self, x):\n\n        return x + sys._getframe().f_lineno\n"),
+    "future_import_after_header_lines": (ADD, "from __future__ import annotations\nimport math\n"
+                                         "class Solution:\n    def add(self, a: Undefined, b) -> int:\n        return a + b\n"),
     "deep_recursion": (ADD, """
         class Solution:
             def add(self, a, b):
@@ -160,6 +193,10 @@ FUNCTIONAL_AC = {
 FUNCTIONAL_NOT_AC = {
     "wrong": (ADD, "class Solution:\n    def add(self, a, b):\n        return a - b", Verdict.WA),
     "raises": (ADD, "class Solution:\n    def add(self, a, b):\n        raise KeyError(a)", Verdict.RE),
+    "header_from_math_star_shadows_pow": (ADD, "from math import *\nclass Solution:\n    def add(self, a, b):\n"
+                                          "        return pow(a, b, 7)", Verdict.RE),
+    "header_unknown_name": (ADD, "from math import no_such_name\nclass Solution:\n    def add(self, a, b):\n"
+                            "        return a + b", Verdict.RE),
     "import_error": (ADD, "import does_not_exist\nclass Solution:\n    def add(self, a, b):\n        return a + b", Verdict.RE),
     "wrong_method": (ADD, "class Solution:\n    def plus(self, a, b):\n        return a + b", Verdict.CE),
     "returns_set": (ADD, "class Solution:\n    def add(self, a, b):\n        return {a + b}", Verdict.WA),

@@ -45,6 +45,7 @@ raises ``ValueError`` for it, so a broken dataset can never silently turn into W
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -75,6 +76,11 @@ def judge_functional(actual_json: str, expected_json: str, mode: Comparison = "m
     """Whether a functional result (JSON text) is accepted for the expected JSON value."""
     if mode not in ("microcoder", "lcb"):
         raise ValueError(f"unknown comparison mode {mode!r}; expected 'microcoder' or 'lcb'")
+    # Fast path for the common AC case: the sandbox's JSON text equals the expected value written
+    # the same way, so both values are equal under either mode (NaN excepted: it is not == itself).
+    if len(expected_json) <= _CANONICAL_MAX and actual_json == _canonical_json(expected_json) \
+            and "NaN" not in actual_json:
+        return True
     try:
         expected = json.loads(expected_json)
     except (json.JSONDecodeError, TypeError, RecursionError) as exc:
@@ -89,6 +95,19 @@ def judge_functional(actual_json: str, expected_json: str, mode: Comparison = "m
         return _values_match(actual, expected)
     except RecursionError:  # nesting deeper than the interpreter's recursion limit: not a match
         return False
+
+
+_CANONICAL_MAX = 4096  # longer expected outputs take the full path (and are not kept in the cache)
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_json(expected_json: str) -> str | None:
+    """The expected value serialised as the sandbox serialises results (json.dumps defaults);
+    cached because every sample of a problem is judged against the same outputs."""
+    try:
+        return json.dumps(json.loads(expected_json), allow_nan=True)
+    except (ValueError, TypeError, RecursionError):
+        return None
 
 
 # ----------------------------------------------------------------------------- microcoder

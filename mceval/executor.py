@@ -43,7 +43,7 @@ import traceback
 import types
 
 # ----------------------------------------------------------------------------------------- framing
-_HEADER = struct.Struct("<II")
+FRAME_HEADER = struct.Struct("<II")  # JSON length, blob length (see the module doc)
 # Bound once, so test code that patches the json module cannot break our framing.
 _dumps, _loads = json.JSONEncoder(separators=(",", ":")).encode, json.JSONDecoder().decode
 _encode_result = json.JSONEncoder(allow_nan=True).encode
@@ -62,7 +62,7 @@ def _read_exact(fd: int, n: int) -> bytes:
 
 def frame(obj: dict, blob: bytes = b"") -> bytes:
     data = _dumps(obj).encode()
-    return _HEADER.pack(len(data), len(blob)) + data + blob
+    return FRAME_HEADER.pack(len(data), len(blob)) + data + blob
 
 
 def send_msg(fd: int, obj: dict, blob: bytes = b"") -> None:
@@ -76,7 +76,7 @@ def write_all(fd: int, data: bytes) -> None:
 
 
 def recv_msg(fd: int, max_bytes: int = 1 << 31) -> tuple[dict, bytes]:
-    n_json, n_blob = _HEADER.unpack(_read_exact(fd, _HEADER.size))
+    n_json, n_blob = FRAME_HEADER.unpack(_read_exact(fd, FRAME_HEADER.size))
     if n_json + n_blob > max_bytes:
         raise ValueError(f"message of {n_json + n_blob} bytes exceeds the cap of {max_bytes}")
     obj = _loads(_read_exact(fd, n_json).decode())
@@ -823,12 +823,12 @@ class Server:
         """Complete frames at the head of `buf` (removed from it). Test code runs in the child,
         so a frame may be garbage: it becomes an exception result, never a crash here."""
         frames = []
-        while len(buf) >= _HEADER.size:
-            a, b = _HEADER.unpack_from(buf)
-            if len(buf) < _HEADER.size + a + b:
+        while len(buf) >= FRAME_HEADER.size:
+            a, b = FRAME_HEADER.unpack_from(buf)
+            if len(buf) < FRAME_HEADER.size + a + b:
                 break
-            raw = bytes(buf[_HEADER.size : _HEADER.size + a])
-            del buf[: _HEADER.size + a + b]
+            raw = bytes(buf[FRAME_HEADER.size : FRAME_HEADER.size + a])
+            del buf[: FRAME_HEADER.size + a + b]
             try:
                 msg = _loads(raw.decode())
                 if not isinstance(msg, dict):
@@ -952,6 +952,7 @@ def run_functional_child(code_obj, func_name: str, main: types.ModuleType, input
     `__main__` holding the LeetCode preamble), then for each test input call `func_name` on a FRESH
     `Solution()` and send back the result serialised to JSON here (tuples become lists; anything
     JSON cannot represent is a failure), so no live object ever reaches the judge."""
+    gc.freeze()
     sys.setrecursionlimit(50000)
     sys.modules["__main__"] = main
     try:
@@ -1033,6 +1034,12 @@ def main() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    # Batch scheduling for the server and every test process (inherited): a waking sandbox does not
+    # preempt the grader's dispatch loop, which would leave the other sandboxes waiting for work.
+    try:
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    except (AttributeError, OSError):
+        pass
     server = Server(cfg, rfd, wfd, oom)
     for name in cfg.get("preload", []):
         server.preload(name)

@@ -10,7 +10,9 @@ expected outputs, which never enter the sandbox.
 from __future__ import annotations
 
 import logging
+import math
 import os
+import selectors
 import signal
 import threading
 import time
@@ -19,7 +21,13 @@ from concurrent.futures import Future
 from typing import Callable, NamedTuple, Sequence, Union
 
 from mcdata.schema import Problem, TestCase
-from mceval.sandbox import Limits, Observation, Sandbox, SandboxUnavailableError
+from mceval.sandbox import (
+    Limits,
+    Observation,
+    Sandbox,
+    SandboxCrashed,
+    SandboxUnavailableError,
+)
 from mceval.types import GradeConfig, SampleResult, TestResult, Verdict
 
 __all__ = ["GradeItem", "Grader", "grade", "SandboxUnavailableError"]
@@ -220,7 +228,7 @@ class _Sample:
 
 
 class _Piece:
-    """Tests start..end-1 of a sample, run by one worker; `end` shrinks when another worker
+    """Tests start..end-1 of a sample, run by one sandbox; `end` shrinks when another sandbox
     takes over the tail."""
 
     def __init__(self, sample: _Sample, start: int, end: int) -> None:
@@ -245,11 +253,26 @@ def grade_sample(sandbox: Sandbox, item: GradeItem, config: GradeConfig) -> Samp
 
 
 # ------------------------------------------------------------------------------------------- the pool
+class _Slot:
+    """One sandbox of the pool and the piece it is running (None when idle)."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.piece: _Piece | None = None
+        self.deadline = math.inf  # the watchdog: a reply is due before this (monotonic seconds)
+        self.watchdog = 0.0
+        self.next_index = 0  # relative index of the piece's next test (for a crash report)
+        self.stopped = False  # a "stop" was sent for the running job
+
+
 class Grader:
-    """A reusable pool of sandboxes (one per worker thread). Start-up is paid once; use it as a
-    context manager, or call `close()`. `submit()` returns a Future so grading overlaps other work
-    (the trainer generates the next batch meanwhile). Samples are taken longest-first; when none
-    are left, idle workers split the remaining tests of running samples (work stealing)."""
+    """A reusable pool of sandboxes, driven by ONE event-loop thread. Start-up is paid once; use
+    it as a context manager, or call `close()`. `submit()` returns a Future so grading overlaps
+    other work (the trainer generates the next batch meanwhile). Samples are taken longest-first;
+    when none are left, idle sandboxes split the remaining tests of running samples (work
+    stealing). One thread multiplexing every sandbox's replies, instead of a thread per sandbox,
+    keeps the grader's own process from becoming the bottleneck on many cores (no GIL hand-offs
+    between threads on every reply)."""
 
     #: a running piece is split only after this long (fast samples are not worth splitting)
     steal_after_s = 0.05
@@ -257,33 +280,37 @@ class Grader:
     def __init__(self, config: GradeConfig = GradeConfig()) -> None:
         self.config = config
         self.workers = max(1, config.workers or os.cpu_count() or 1)
-        self._cv = threading.Condition()
+        self._lock = threading.Lock()  # guards _queue and _closed (shared with submit/close)
         self._queue: deque[_Sample] = deque()
-        self._running: set[_Piece] = set()
-        self._threads: list[threading.Thread] = []
-        self._sandboxes: list[Sandbox] = []
         self._closed = False
+        self._thread: threading.Thread | None = None
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        # Owned by the loop thread only:
+        self._slots: list[_Slot] = []
+        self._started = False
+        self._running: set[_Piece] = set()
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
 
-    # ---- scheduling
+    @property
+    def _sandboxes(self) -> list[Sandbox]:
+        return [slot.sandbox for slot in self._slots]
+
+    # ---- scheduling (loop thread)
     def _next_piece(self) -> _Piece | None:
-        with self._cv:
-            while True:
-                if self._closed:
-                    return None
-                if self._queue:
-                    sample = self._queue.popleft()
-                    piece = _Piece(sample, 0, len(sample.tests))
-                    sample.pieces.append(piece)
-                    sample.active += 1
-                    self._running.add(piece)
-                    return piece
-                stolen = self._steal()
-                if stolen is not None:
-                    return stolen
-                self._cv.wait(timeout=self.steal_after_s if self._running else None)
+        with self._lock:
+            sample = self._queue.popleft() if self._queue else None
+        if sample is None:
+            return self._steal()
+        piece = _Piece(sample, 0, len(sample.tests))
+        sample.pieces.append(piece)
+        sample.active += 1
+        return piece
 
     def _steal(self) -> _Piece | None:
-        """Split the running piece with the most tests left; the caller holds the lock."""
+        """Split the running piece with the most tests left."""
         now = time.monotonic()
         best, best_left = None, 1
         for piece in self._running:
@@ -304,76 +331,194 @@ class Grader:
         best.sandbox.control(best.job_id, "limit", end=split - best.start)
         best.sample.pieces.append(thief)
         best.sample.active += 1
-        self._running.add(thief)
         return thief
 
-    # ---- workers
-    def _worker(self) -> None:
-        sandbox: Sandbox | None = None
-        try:
-            while True:
-                piece = self._next_piece()
-                if piece is None:
-                    return
-                try:
-                    if sandbox is None:
-                        sandbox = Sandbox(name=f"mceval-{threading.current_thread().name}", limits=Limits(
-                            memory_bytes=self.config.memory_mb * 1024 * 1024,
-                            max_output=self.config.max_output_bytes, max_processes=self.config.max_processes))
-                        with self._cv:
-                            self._sandboxes.append(sandbox)
-                    self._run_piece(sandbox, piece)
-                except BaseException as exc:  # noqa: BLE001 - reported through the batch's Future
-                    piece.sample.failed_with = exc
-                finally:
-                    self._piece_done(piece)
-        finally:
-            if sandbox is not None:
-                sandbox.close()
+    def _start_sandboxes(self) -> None:
+        """Start the missing sandboxes: spawn them all, then wait for each to be ready (tens of
+        milliseconds each, overlapped). Spawned here, in the loop thread, because a sandbox dies
+        with the thread that started it."""
+        limits = Limits(memory_bytes=self.config.memory_mb * 1024 * 1024,
+                        max_output=self.config.max_output_bytes, max_processes=self.config.max_processes)
+        spawned, errors = [], []
+        for i in range(len(self._slots), self.workers):
+            try:
+                spawned.append(Sandbox(name=f"mceval-{i}", limits=limits, wait=False))
+            except BaseException as exc:  # noqa: BLE001 - reported through the batches' Futures
+                errors.append(exc)
+        for sandbox in spawned:
+            try:
+                sandbox.wait_ready()
+            except BaseException as exc:  # noqa: BLE001
+                errors.append(exc)
+                continue
+            slot = _Slot(sandbox)
+            self._slots.append(slot)
+            self._selector.register(sandbox.reply_fd, selectors.EVENT_READ, slot)
+        if errors and not self._slots:  # nothing can run: fail the waiting work with the reason
+            with self._lock:
+                pending = list(self._queue)
+                self._queue.clear()
+            for sample in pending:
+                sample.batch.fail(errors[0])
 
-    def _run_piece(self, sandbox: Sandbox, piece: _Piece) -> None:
+    # ---- running pieces (loop thread)
+    def _begin(self, slot: _Slot, piece: _Piece) -> None:
         sample = piece.sample
-        item = sample.item
-
-        def on_start(job_id: int) -> None:
-            with self._cv:
-                piece.sandbox, piece.job_id, piece.started = sandbox, job_id, time.monotonic()
-
-        def judge(obs: Observation) -> bool:
-            keep_going = sample.record(piece, obs)
-            for other in sample.moot_pieces():  # a failure makes later pieces pointless
-                if other is not piece and other.sandbox is not None and other.job_id is not None:
-                    other.sandbox.control(other.job_id, "stop")
-            return keep_going
-
+        slot.piece, slot.next_index, slot.stopped = piece, 0, False
+        slot.watchdog = slot.sandbox.watchdog_s(sample.limits)
+        self._running.add(piece)
         inputs = [t.input for t in sample.tests[piece.start : piece.end]]
-        sandbox.run(item.code or "", inputs, item.problem.func_name if sample.functional else None,
-                    sample.limits, self.config.early_exit, judge, on_start)
+        old_fd = slot.sandbox.reply_fd
+        try:
+            job_id = slot.sandbox.begin(sample.item.code or "", inputs, sample.item.problem.func_name
+                                        if sample.functional else None, sample.limits, self.config.early_exit)
+        except (SandboxCrashed, OSError) as exc:
+            self._crash(slot, exc, old_fd)
+            return
+        except BaseException as exc:  # noqa: BLE001 - e.g. the sandbox could not be restarted
+            sample.failed_with = exc
+            self._finish(slot)
+            return
+        self._reregister(slot, old_fd)  # begin() restarts a dead sandbox (new channel)
+        piece.sandbox, piece.job_id, piece.started = slot.sandbox, job_id, time.monotonic()
+        slot.deadline = time.monotonic() + slot.watchdog
 
-    def _piece_done(self, piece: _Piece) -> None:
+    def _on_reply(self, slot: _Slot) -> None:
+        piece = slot.piece
+        if piece is None:  # a reply outside a job: only a dying sandbox sends one (EOF)
+            try:
+                slot.sandbox.read_replies()
+            except SandboxCrashed:
+                old_fd = slot.sandbox.reply_fd
+                slot.sandbox.restart()
+                self._reregister(slot, old_fd)
+            return
+        try:
+            for msg, blob in slot.sandbox.read_replies():
+                observations, done = slot.sandbox.absorb(msg, blob)
+                slot.deadline = time.monotonic() + slot.watchdog
+                for obs in observations:
+                    slot.next_index = max(slot.next_index, obs.index + 1)
+                    if not self._judge(piece, obs) and self.config.early_exit and not slot.stopped \
+                            and not obs.extra.get("final"):  # a "final" batch ended the sample inside
+                        slot.stopped = True
+                        slot.sandbox.control(piece.job_id, "stop")
+                if done:
+                    self._finish(slot)
+                    return
+        except (SandboxCrashed, OSError) as exc:
+            self._crash(slot, exc, slot.sandbox.reply_fd)
+        except BaseException as exc:  # noqa: BLE001 - a bug must fail the batch, not kill the loop
+            piece.sample.failed_with = exc
+            self._crash(slot, exc, slot.sandbox.reply_fd, judge=False)
+
+    def _judge(self, piece: _Piece, obs: Observation) -> bool:
+        """Record `obs`; a failure makes other pieces of the sample that lie after it pointless."""
         sample = piece.sample
-        with self._cv:
-            self._running.discard(piece)
-            piece.job_id = None
-            sample.active -= 1
-            finished = sample.active == 0
-            self._cv.notify_all()
-        if not finished:
+        keep_going = sample.record(piece, obs)
+        for other in sample.moot_pieces():
+            if other is not piece and other.sandbox is not None and other.job_id is not None:
+                other.sandbox.control(other.job_id, "stop")
+        return keep_going
+
+    def _crash(self, slot: _Slot, exc: BaseException, old_fd: int, judge: bool = True) -> None:
+        """The sandbox died or wedged during a job: report the test in progress, restart it."""
+        piece = slot.piece
+        try:
+            obs = slot.sandbox.crashed(exc, slot.next_index)
+        except BaseException as restart_error:  # noqa: BLE001 - the sandbox cannot be started again
+            if piece is not None:
+                piece.sample.failed_with = restart_error
+            obs = None
+        self._reregister(slot, old_fd)
+        if piece is not None and obs is not None and judge:
+            self._judge(piece, obs)
+        self._finish(slot)
+
+    def _reregister(self, slot: _Slot, old_fd: int) -> None:
+        if slot.sandbox.reply_fd == old_fd:
+            return
+        try:
+            self._selector.unregister(old_fd)
+        except (KeyError, ValueError):
+            pass
+        if slot.sandbox.reply_fd >= 0:
+            self._selector.register(slot.sandbox.reply_fd, selectors.EVENT_READ, slot)
+
+    def _finish(self, slot: _Slot) -> None:
+        piece, slot.piece, slot.deadline = slot.piece, None, math.inf
+        if piece is None:
+            return
+        self._running.discard(piece)
+        piece.job_id = None
+        sample = piece.sample
+        sample.active -= 1
+        if sample.active:
             return
         if sample.failed_with is not None:
             sample.batch.fail(sample.failed_with)
-        else:
-            try:
-                sample.batch.put(sample.pos, sample.result())
-            except BaseException as exc:  # noqa: BLE001
-                sample.batch.fail(exc)
+            return
+        try:
+            sample.batch.put(sample.pos, sample.result())
+        except BaseException as exc:  # noqa: BLE001
+            sample.batch.fail(exc)
 
-    def _ensure_workers(self) -> None:
-        with self._cv:
-            while len(self._threads) < self.workers:
-                t = threading.Thread(target=self._worker, name=f"mceval-{len(self._threads)}", daemon=True)
-                self._threads.append(t)
-                t.start()
+    # ---- the loop
+    def _loop(self) -> None:
+        stopping = False
+        try:
+            while True:
+                with self._lock:
+                    closed, has_work = self._closed, bool(self._queue)
+                if closed:
+                    if not stopping:  # stop the running jobs once, then wait for their replies
+                        stopping = True
+                        for slot in self._slots:
+                            if slot.piece is not None and slot.piece.job_id is not None:
+                                slot.sandbox.control(slot.piece.job_id, "stop")
+                    if not self._running:
+                        return
+                else:
+                    # Started once; tried again only while none could start (to fail new work).
+                    if has_work and (not self._slots or not self._started and len(self._slots) < self.workers):
+                        self._started = True
+                        self._start_sandboxes()
+                    for slot in self._slots:
+                        if slot.piece is None:
+                            piece = self._next_piece()
+                            if piece is None:
+                                break
+                            self._begin(slot, piece)
+                self._wait_and_dispatch()
+        finally:
+            for slot in self._slots:
+                slot.sandbox.close()
+
+    def _wait_and_dispatch(self) -> None:
+        now = time.monotonic()
+        deadline = min((slot.deadline for slot in self._slots), default=math.inf)
+        timeout = None if deadline == math.inf else max(deadline - now, 0.0)
+        if self._running and any(slot.piece is None for slot in self._slots):
+            timeout = self.steal_after_s if timeout is None else min(timeout, self.steal_after_s)
+        for key, _ in self._selector.select(timeout):
+            if key.data is None:
+                try:
+                    while os.read(self._wake_r, 4096):
+                        pass
+                except BlockingIOError:
+                    pass
+            elif key.data.piece is not None or key.data.sandbox.reply_fd == key.fd:
+                self._on_reply(key.data)
+        now = time.monotonic()
+        for slot in self._slots:
+            if slot.piece is not None and slot.deadline <= now:
+                self._crash(slot, SandboxCrashed(f"no reply within {slot.watchdog:.0f} s"), slot.sandbox.reply_fd)
+
+    def _wake(self) -> None:
+        try:
+            os.write(self._wake_w, b"x")
+        except (BlockingIOError, OSError):
+            pass  # already awake (the pipe is full), or closed
 
     # ---- public API
     def submit(self, items: Sequence[ItemLike], on_result: Callable[[SampleResult], None] | None = None
@@ -391,43 +536,52 @@ class Grader:
                                             num_tests=len(item.problem.tests)))
             else:
                 samples.append(_Sample(item, self.config, batch, pos))
-        # Longest jobs first, so the last worker does not finish long after the others.
+        # Longest jobs first, so the last sandbox does not finish long after the others.
         samples.sort(key=lambda s: -len(s.tests))
-        with self._cv:
+        with self._lock:
             if self._closed:
                 raise RuntimeError("Grader is closed")
             self._queue.extend(samples)
-            self._cv.notify_all()
-        if samples:
-            self._ensure_workers()
+            if samples and self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="mceval-grader", daemon=True)
+                self._thread.start()
+        self._wake()
         return batch.future
 
     def grade(self, items: Sequence[ItemLike], *, progress: bool = False) -> list[SampleResult]:
         """Grade `items` and wait; results in input order."""
         if not progress:
             return self.submit(items).result()
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
 
         with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
             task = bar.add_task("grading", total=len(items))
             return self.submit(items, on_result=lambda _: bar.advance(task)).result()
 
     def close(self) -> None:
-        """Stop the workers and the sandboxes; batches still queued fail with RuntimeError."""
-        with self._cv:
+        """Stop the loop and the sandboxes; batches still queued fail with RuntimeError."""
+        with self._lock:
             if self._closed:
                 return
             self._closed = True
             pending = list(self._queue)
             self._queue.clear()
-            for piece in self._running:
-                if piece.sandbox is not None and piece.job_id is not None:
-                    piece.sandbox.control(piece.job_id, "stop")
-            self._cv.notify_all()
+            thread = self._thread
         for sample in pending:
             sample.batch.fail(RuntimeError("Grader closed before this sample was graded"))
-        for t in self._threads:
-            t.join()
+        self._wake()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+        if thread is None or thread is not threading.current_thread():
+            self._selector.close()
+            for fd in (self._wake_r, self._wake_w):
+                os.close(fd)
 
     def __enter__(self) -> "Grader":
         return self

@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mceval.executor import recv_msg, send_msg
+from mceval.executor import FRAME_HEADER, recv_msg, send_msg
 
 EXECUTOR = Path(__file__).with_name("executor.py")
 # Server overhead on top of the per-test memory limit (the interpreter, preloaded modules, scratch).
@@ -219,7 +219,7 @@ class Sandbox:
     `control()` may be called from other threads."""
 
     def __init__(self, name: str = "mceval", limits: Limits | None = None, startup_timeout_s: float = 60.0,
-                 preload: tuple[str, ...] = (), watchdog_slack_s: float = 15.0) -> None:
+                 preload: tuple[str, ...] = (), watchdog_slack_s: float = 15.0, wait: bool = True) -> None:
         self.name = name
         self.watchdog_slack_s = watchdog_slack_s
         self.limits = limits or Limits()
@@ -233,10 +233,22 @@ class Sandbox:
         self.uid = _next_uid()
         self._wlock = threading.Lock()  # other grader threads send control messages (stop / limit)
         self._job_seq = 0
-        self.start()
+        self._inbox = bytearray()  # replies read but not yet complete
+        self._oom_seen = 0  # the cgroup's OOM-kill count when last read
+        self.spawn()
+        if wait:  # wait=False lets a pool spawn many sandboxes, then wait for them all at once
+            self.wait_ready()
 
     # ---- lifecycle
     def start(self) -> None:
+        """Start the executor and wait until it is isolated and ready. The thread that calls this
+        must outlive the sandbox: the executor is killed when it ends (PR_SET_PDEATHSIG follows
+        the parent THREAD)."""
+        self.spawn()
+        self.wait_ready()
+
+    def spawn(self) -> None:
+        """Start the executor process (see `start`)."""
         if not sys.platform.startswith("linux"):
             raise SandboxUnavailableError("the mceval sandbox needs Linux namespaces")
         cg_name = f"mceval-{os.getpid()}-{self.uid & 0xFFFFFF:x}"
@@ -270,6 +282,9 @@ class Sandbox:
             os.close(req_r)
             os.close(resp_w)
         self._wfd, self._rfd = req_w, resp_r
+
+    def wait_ready(self) -> None:
+        """Wait for the executor's "ready" (see `start`); a clear error when it cannot isolate."""
         try:
             msg = self._recv(self.startup_timeout_s)
         except SandboxCrashed as exc:
@@ -377,65 +392,120 @@ class Sandbox:
                 try:
                     send_msg(self._wfd, {"op": op, "job": job_id, **fields})
                 except OSError:
-                    pass  # the sandbox died; run() notices and restarts it
+                    pass  # the sandbox died; the reader notices and restarts it
 
-    def run(self, code: str, inputs: list[str], func_name: str | None, limits: Limits, early_exit: bool,
-            judge=None, on_start=None) -> list[Observation]:
-        """Run one sample's tests in order and return an `Observation` per test that ran.
-        `judge(obs) -> bool` is called on every observation (the grader's verdict on a test,
-        decided here, outside the sandbox); False with `early_exit` stops the sample. `on_start(job_id)` is called once the
-        job is sent (so other threads can `control()` it). A sandbox that dies or wedges gives a
-        `crashed` observation for the test in progress and is restarted: no result is lost."""
+    def begin(self, code: str, inputs: list[str], func_name: str | None, limits: Limits, early_exit: bool) -> int:
+        """Send one sample's job and return its id; the replies are then read with `read_replies`
+        and turned into observations by `absorb` (see `run` for the blocking loop)."""
         if not self.alive:
             self.restart()
         self._job_seq += 1
-        job_id = self._job_seq
         job = {
-            "op": "sample", "job": job_id, "mode": "functional" if func_name else "stdin", "code": code, "inputs": inputs,
-            "func_name": func_name, "time_limit": limits.time_s, "wall_factor": limits.wall_factor,
+            "op": "sample", "job": self._job_seq, "mode": "functional" if func_name else "stdin", "code": code,
+            "inputs": inputs, "func_name": func_name, "time_limit": limits.time_s, "wall_factor": limits.wall_factor,
             "memory_bytes": limits.memory_bytes + _RLIMIT_AS_SLACK if limits.memory_bytes else 0,
             "max_output": limits.max_output, "max_processes": limits.max_processes, "early_exit": early_exit,
         }
-        # Longest legitimate silence: one test's wall limit plus the sandbox's own work.
-        watchdog = limits.wall_factor * limits.time_s + 2.0 + self.watchdog_slack_s
-        observations: list[Observation] = []
-        stopped = False
-        oom_before = self.cgroup.oom_kills() if self.cgroup else 0
+        self._inbox.clear()
+        self._oom_seen = self.cgroup.oom_kills() if self.cgroup else 0
+        with self._wlock:
+            send_msg(self._wfd, job)
+        return self._job_seq
+
+    def watchdog_s(self, limits: Limits) -> float:
+        """Longest legitimate silence during a job: one test's wall limit plus the sandbox's own work."""
+        return limits.wall_factor * limits.time_s + 2.0 + self.watchdog_slack_s
+
+    @property
+    def reply_fd(self) -> int:
+        """Readable when replies are waiting (changes when the sandbox is restarted)."""
+        return self._rfd
+
+    def read_replies(self) -> list[tuple[dict, bytes]]:
+        """Read what the channel holds now (call when `reply_fd` is readable) and return the
+        complete messages; a closed channel or an oversized message raises `SandboxCrashed`."""
         try:
-            with self._wlock:
-                send_msg(self._wfd, job)
-            if on_start is not None:
-                on_start(job_id)
+            data = os.read(self._rfd, 1 << 20)
+        except OSError as exc:
+            raise SandboxCrashed(f"channel broken: {exc}") from None
+        if not data:
+            raise SandboxCrashed("channel closed")
+        self._inbox += data
+        out = []
+        while len(self._inbox) >= FRAME_HEADER.size:
+            n_json, n_blob = FRAME_HEADER.unpack_from(self._inbox)
+            if n_json + n_blob > self.limits.max_output + (1 << 24):
+                raise SandboxCrashed(f"reply of {n_json + n_blob} bytes exceeds the cap")
+            end = FRAME_HEADER.size + n_json + n_blob
+            if len(self._inbox) < end:
+                break
+            try:
+                msg = json.loads(bytes(self._inbox[FRAME_HEADER.size : FRAME_HEADER.size + n_json]))
+            except ValueError as exc:
+                raise SandboxCrashed(f"malformed reply: {exc}") from None
+            out.append((msg, bytes(self._inbox[FRAME_HEADER.size + n_json : end])))
+            del self._inbox[:end]
+        return out
+
+    def absorb(self, msg: dict, blob: bytes) -> tuple[list[Observation], bool]:
+        """The observations one reply carries, and whether it ends the job ("done"). A batch
+        marked "final" already ended the sample inside: `Observation.extra["final"]` is set."""
+        op = msg.get("op") if isinstance(msg, dict) else None
+        if op == "done":
+            return [], True
+        if op == "error":
+            raise SandboxCrashed(str(msg.get("error")))
+        batch = msg.get("results") if op == "tests" else [msg]
+        if not isinstance(batch, list):
+            raise SandboxCrashed(f"malformed reply {op!r}")
+        out = []
+        for item in batch:
+            obs = self._observation(item, blob if op == "test" else b"")
+            if obs.status not in ("ok", "compile_error") and self.cgroup is not None:
+                now = self.cgroup.oom_kills()
+                obs.oom_killed = now > self._oom_seen
+                self._oom_seen = now
+            if msg.get("final"):
+                obs.extra["final"] = True
+            out.append(obs)
+        return out, False
+
+    def crashed(self, exc: BaseException, index: int) -> Observation:
+        """The observation for test `index` when the sandbox died or wedged; restarts it."""
+        log = self._read_log()
+        self.restart()
+        return Observation(index=index, status="crashed", error=f"{exc} {log[-300:]}".strip())
+
+    def run(self, code: str, inputs: list[str], func_name: str | None, limits: Limits, early_exit: bool,
+            judge=None) -> list[Observation]:
+        """Run one sample's tests in order, blocking, and return an `Observation` per test that ran.
+        `judge(obs) -> bool` is called on every observation (the grader's verdict on a test,
+        decided here, outside the sandbox); False with `early_exit` stops the sample. A sandbox
+        that dies or wedges gives a `crashed` observation for the test in progress and is
+        restarted: no result is lost."""
+        observations: list[Observation] = []
+        watchdog = self.watchdog_s(limits)
+        stopped = False
+        try:
+            job_id = self.begin(code, inputs, func_name, limits, early_exit)
             while True:
-                msg, blob = self._recv_blob(watchdog)
-                op = msg.get("op")
-                if op == "done":
-                    return observations
-                if op == "error":
-                    raise SandboxCrashed(str(msg.get("error")))
-                batch = msg.get("results") if op == "tests" else [msg]
-                if not isinstance(batch, list):
-                    raise SandboxCrashed(f"malformed reply {op!r}")
-                for item in batch:
-                    obs = self._observation(item, blob if op == "test" else b"")
-                    if obs.status not in ("ok", "compile_error") and self.cgroup is not None:
-                        now = self.cgroup.oom_kills()
-                        obs.oom_killed = now > oom_before
-                        oom_before = now
-                    observations.append(obs)
-                    keep_going = judge(obs) if judge is not None else True
-                    # A "final" batch ends the sample in the sandbox already: no stop to send.
-                    if not keep_going and early_exit and not stopped and not msg.get("final"):
-                        stopped = True
-                        self.control(job_id, "stop")
+                if not select.select([self._rfd], [], [], watchdog)[0]:
+                    raise SandboxCrashed(f"no reply within {watchdog:.0f} s")
+                for msg, blob in self.read_replies():
+                    batch, done = self.absorb(msg, blob)
+                    for obs in batch:
+                        observations.append(obs)
+                        keep_going = judge(obs) if judge is not None else True
+                        if not keep_going and early_exit and not stopped and not obs.extra.get("final"):
+                            stopped = True
+                            self.control(job_id, "stop")
+                    if done:
+                        return observations
         except (SandboxCrashed, OSError) as exc:
-            log = self._read_log()
-            index = max((o.index for o in observations), default=-1) + 1
-            crash = Observation(index=index, status="crashed", error=f"{exc} {log[-300:]}".strip())
+            crash = self.crashed(exc, max((o.index for o in observations), default=-1) + 1)
             observations.append(crash)
             if judge is not None:
                 judge(crash)
-            self.restart()
             return observations
 
     @staticmethod

@@ -170,6 +170,15 @@ def test_lcb_functional_is_python_equality() -> None:
     assert not judge_functional("garbage", "1", "lcb")
 
 
+def test_identical_json_text_fast_path_agrees_with_the_full_comparison() -> None:
+    """Equal text (as the sandbox writes results) is accepted without parsing, except NaN, which
+    is not equal to itself under LiveCodeBench's Python equality."""
+    assert judge_functional("[1, 2]", "[1,2]", "lcb") and judge_functional("[1, 2]", "[1,2]", "microcoder")
+    assert not judge_functional("NaN", "NaN", "lcb")
+    assert judge_functional("NaN", "NaN", "microcoder")
+    assert judge_functional('{"b": 1, "a": 2}', '{"a": 2, "b": 1}', "microcoder")  # other key order: full path
+
+
 def test_malformed_expected_json_is_a_data_error() -> None:
     for mode in ("microcoder", "lcb"):
         with pytest.raises(ValueError, match="expected output is not valid JSON"):

@@ -340,9 +340,11 @@ class Grader:
         limits = Limits(memory_bytes=self.config.memory_mb * 1024 * 1024,
                         max_output=self.config.max_output_bytes, max_processes=self.config.max_processes)
         spawned, errors = [], []
+        cpus = sorted(os.sched_getaffinity(0)) if self.config.pin_cpus else []
         for i in range(len(self._slots), self.workers):
             try:
-                spawned.append(Sandbox(name=f"mceval-{i}", limits=limits, wait=False))
+                spawned.append(Sandbox(name=f"mceval-{i}", limits=limits, wait=False,
+                                       cpu=cpus[i % len(cpus)] if cpus else None))
             except BaseException as exc:  # noqa: BLE001 - reported through the batches' Futures
                 errors.append(exc)
         for sandbox in spawned:

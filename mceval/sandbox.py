@@ -219,12 +219,14 @@ class Sandbox:
     `control()` may be called from other threads."""
 
     def __init__(self, name: str = "mceval", limits: Limits | None = None, startup_timeout_s: float = 60.0,
-                 preload: tuple[str, ...] = (), watchdog_slack_s: float = 15.0, wait: bool = True) -> None:
+                 preload: tuple[str, ...] = (), watchdog_slack_s: float = 15.0, wait: bool = True,
+                 cpu: int | None = None) -> None:
         self.name = name
         self.watchdog_slack_s = watchdog_slack_s
         self.limits = limits or Limits()
         self.startup_timeout_s = startup_timeout_s
         self.preload = list(preload)
+        self.cpu = cpu  # pin the sandbox (and its test processes) to this CPU; None: no pinning
         self.proc: subprocess.Popen | None = None
         self.cgroup: _Cgroup | None = None
         self.restarts = 0
@@ -265,7 +267,7 @@ class Sandbox:
         cfg = {
             "rfd": req_r, "wfd": resp_w, "uid": self.uid, "grader_pid": os.getpid(),
             "binds": _interpreter_binds(), "scratch_bytes": 256 * 1024 * 1024,
-            "cgroup_procs": procs, "preload": self.preload,
+            "cgroup_procs": procs, "preload": self.preload, "cpu": self.cpu,
             # `-S` (no site.main(): the project's editable-install hook would import pathlib & co into
             # the server, ~20 ms and more pages per fork); the sandbox gets site-packages plainly.
             "site_packages": [p for p in site.getsitepackages() if os.path.isdir(p)],

@@ -67,3 +67,7 @@ class GradeConfig:
     max_output_bytes: int = 64 * 1024 * 1024
     max_processes: int = 64
     default_timeout_s: float = 6.0
+    # Each sandbox, with its test processes, stays on one CPU (round-robin over the CPUs this process
+    # may use): short-lived test processes start with warm caches. Turn off when other busy work
+    # shares those CPUs.
+    pin_cpus: bool = True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import mceval
@@ -159,3 +161,28 @@ def test_bad_expected_output_fails_only_that_problems_samples(grader, caplog):
         assert [t.verdict for t in r.tests] == [Verdict.AC, Verdict.RE]
         assert "judge error" in r.tests[-1].message and "'broken-add' test 1" in r.tests[-1].message
     assert "broken-add" in caplog.text
+
+
+def _server_pid(sandbox) -> int:
+    """The sandbox's pid 1 (the executor), as seen from here: the child of the outside reaper."""
+    pid = sandbox.proc.pid
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return int(f.read().split()[0])
+
+
+def test_sandboxes_run_batch_scheduled_and_pinned():
+    """Every sandbox server (and so every test process it forks) runs SCHED_BATCH, so a waking one
+    never preempts the grader's dispatch loop; with `pin_cpus` each sits on one of our CPUs,
+    round-robin, and its test processes inherit that CPU."""
+    cpus = sorted(os.sched_getaffinity(0))
+    one_cpu = Problem("cpus", "test", "", tests=(TestCase("", "1\n"),))
+    code = "import os\nprint(len(os.sched_getaffinity(0)))"
+    with mceval.Grader(GradeConfig(workers=2)) as g:
+        assert g.grade([(one_cpu, code)] * 2)[0].verdict is Verdict.AC
+        servers = [_server_pid(sb) for sb in g._sandboxes]
+        assert [os.sched_getaffinity(p) for p in servers] == [{cpus[i % len(cpus)]} for i in range(len(servers))]
+        assert all(os.sched_getscheduler(p) == os.SCHED_BATCH for p in servers)
+    with mceval.Grader(GradeConfig(workers=1, pin_cpus=False)) as g:
+        result = g.grade([(one_cpu, code)])[0]
+        assert os.sched_getaffinity(_server_pid(g._sandboxes[0])) == set(cpus)
+        assert result.verdict is (Verdict.AC if len(cpus) == 1 else Verdict.WA)

@@ -8,7 +8,13 @@ import json
 
 import pytest
 
-from mceval.executor import FRAME_HEADER, Server, decode_argument, encode_result, result_frame
+from mceval.executor import (
+    FRAME_HEADER,
+    Server,
+    decode_argument,
+    encode_result,
+    result_frame,
+)
 
 VALUES = [0, -7, 10**30, 1.5, 0.1 + 0.2, float("nan"), float("inf"), True, None, "héllo \"q\" \n", [1, [2, (3, 4)]],
           (1, 2), {"a": [1.0, {"b": None}]}, {1: "int key"}, [], {}, ""]
@@ -43,7 +49,7 @@ def test_bad_argument_is_a_value_error(line):
 
 def test_result_frame_carries_the_text_as_its_blob():
     frame = result_frame("[1, 2]")
-    n_json, n_blob = FRAME_HEADER.unpack_from(frame)
+    n_json, _ = FRAME_HEADER.unpack_from(frame)
     assert json.loads(frame[FRAME_HEADER.size : FRAME_HEADER.size + n_json]) == {"kind": "result"}
     buf = bytearray(frame)
     assert Server._pop_frames(buf) == [{"kind": "result", "result": "[1, 2]"}] and not buf

@@ -283,6 +283,7 @@ class Grader:
         self._lock = threading.Lock()  # guards _queue and _closed (shared with submit/close)
         self._queue: deque[_Sample] = deque()
         self._closed = False
+        self._error: BaseException | None = None  # why the loop stopped, if it failed
         self._thread: threading.Thread | None = None
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
@@ -492,6 +493,14 @@ class Grader:
                                 break
                             self._begin(slot, piece)
                 self._wait_and_dispatch()
+        except BaseException as exc:  # noqa: BLE001 - a bug here must not leave Futures waiting forever
+            _log.exception("the grader's loop failed; failing every pending sample")
+            with self._lock:
+                self._closed, self._error = True, exc
+                pending = list(self._queue)
+                self._queue.clear()
+            for sample in pending + [piece.sample for piece in self._running]:
+                sample.batch.fail(exc)
         finally:
             for slot in self._slots:
                 slot.sandbox.close()
@@ -542,7 +551,7 @@ class Grader:
         samples.sort(key=lambda s: -len(s.tests))
         with self._lock:
             if self._closed:
-                raise RuntimeError("Grader is closed")
+                raise RuntimeError(f"Grader is closed{f' (its loop failed: {self._error!r})' if self._error else ''}")
             self._queue.extend(samples)
             if samples and self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="mceval-grader", daemon=True)

@@ -186,3 +186,17 @@ def test_sandboxes_run_batch_scheduled_and_pinned():
         result = g.grade([(one_cpu, code)])[0]
         assert os.sched_getaffinity(_server_pid(g._sandboxes[0])) == set(cpus)
         assert result.verdict is (Verdict.AC if len(cpus) == 1 else Verdict.WA)
+
+
+def test_a_failing_loop_fails_the_futures_instead_of_hanging():
+    g = mceval.Grader(GradeConfig(workers=1))
+
+    def broken():
+        raise RuntimeError("scheduler bug")
+
+    g._next_piece = broken
+    with pytest.raises(RuntimeError, match="scheduler bug"):
+        g.submit([(DOUBLE, "print(1)")]).result(timeout=60)
+    with pytest.raises(RuntimeError, match="loop failed"):
+        g.submit([(DOUBLE, "print(1)")])
+    g.close()

@@ -67,7 +67,7 @@ class GradeConfig:
     max_output_bytes: int = 64 * 1024 * 1024
     max_processes: int = 64
     default_timeout_s: float = 6.0
-    # Each sandbox, with its test processes, stays on one CPU (round-robin over the CPUs this process
-    # may use): short-lived test processes start with warm caches. Turn off when other busy work
-    # shares those CPUs.
-    pin_cpus: bool = True
+    # Pin each sandbox, with its test processes, to one CPU (round-robin over the CPUs this process
+    # may use). Off by default: it showed no gain on the machines measured, and it keeps sandboxes
+    # on CPUs that other busy work (a trainer) may share.
+    pin_cpus: bool = False

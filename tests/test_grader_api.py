@@ -177,12 +177,12 @@ def test_sandboxes_run_batch_scheduled_and_pinned():
     cpus = sorted(os.sched_getaffinity(0))
     one_cpu = Problem("cpus", "test", "", tests=(TestCase("", "1\n"),))
     code = "import os\nprint(len(os.sched_getaffinity(0)))"
-    with mceval.Grader(GradeConfig(workers=2)) as g:
+    with mceval.Grader(GradeConfig(workers=2, pin_cpus=True)) as g:
         assert g.grade([(one_cpu, code)] * 2)[0].verdict is Verdict.AC
         servers = [_server_pid(sb) for sb in g._sandboxes]
         assert [os.sched_getaffinity(p) for p in servers] == [{cpus[i % len(cpus)]} for i in range(len(servers))]
         assert all(os.sched_getscheduler(p) == os.SCHED_BATCH for p in servers)
-    with mceval.Grader(GradeConfig(workers=1, pin_cpus=False)) as g:
+    with mceval.Grader(GradeConfig(workers=1)) as g:  # not pinned by default
         result = g.grade([(one_cpu, code)])[0]
         assert os.sched_getaffinity(_server_pid(g._sandboxes[0])) == set(cpus)
         assert result.verdict is (Verdict.AC if len(cpus) == 1 else Verdict.WA)

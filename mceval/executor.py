@@ -122,6 +122,23 @@ def write_all(fd: int, data: bytes) -> None:
         buf = buf[os.write(fd, buf) :]
 
 
+def split_frames(buf: bytearray, max_bytes: int = 1 << 31) -> list[tuple[bytes, bytes]]:
+    """Remove the complete frames at the head of `buf` and return them as (JSON bytes, blob)
+    pairs; a frame announcing more than `max_bytes` raises ValueError."""
+    frames = []
+    while len(buf) >= FRAME_HEADER.size:
+        n_json, n_blob = FRAME_HEADER.unpack_from(buf)
+        if n_json + n_blob > max_bytes:
+            raise ValueError(f"message of {n_json + n_blob} bytes exceeds the cap of {max_bytes}")
+        end = FRAME_HEADER.size + n_json + n_blob
+        if len(buf) < end:
+            break
+        frames.append((bytes(buf[FRAME_HEADER.size : FRAME_HEADER.size + n_json]),
+                       bytes(buf[FRAME_HEADER.size + n_json : end])))
+        del buf[:end]
+    return frames
+
+
 def recv_msg(fd: int, max_bytes: int = 1 << 31) -> tuple[dict, bytes]:
     n_json, n_blob = FRAME_HEADER.unpack(_read_exact(fd, FRAME_HEADER.size))
     if n_json + n_blob > max_bytes:
@@ -870,13 +887,7 @@ class Server:
         """Complete frames at the head of `buf` (removed from it). Test code runs in the child,
         so a frame may be garbage: it becomes an exception result, never a crash here."""
         frames = []
-        while len(buf) >= FRAME_HEADER.size:
-            a, b = FRAME_HEADER.unpack_from(buf)
-            if len(buf) < FRAME_HEADER.size + a + b:
-                break
-            raw = bytes(buf[FRAME_HEADER.size : FRAME_HEADER.size + a])
-            blob = bytes(buf[FRAME_HEADER.size + a : FRAME_HEADER.size + a + b])
-            del buf[: FRAME_HEADER.size + a + b]
+        for raw, blob in split_frames(buf):
             try:
                 msg = _loads(raw.decode())
                 if not isinstance(msg, dict):

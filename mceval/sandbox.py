@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mceval.executor import FRAME_HEADER, recv_msg, send_msg
+from mceval.executor import recv_msg, send_msg, split_frames
 
 EXECUTOR = Path(__file__).with_name("executor.py")
 # Server overhead on top of the per-test memory limit (the interpreter, preloaded modules, scratch).
@@ -433,21 +433,11 @@ class Sandbox:
         if not data:
             raise SandboxCrashed("channel closed")
         self._inbox += data
-        out = []
-        while len(self._inbox) >= FRAME_HEADER.size:
-            n_json, n_blob = FRAME_HEADER.unpack_from(self._inbox)
-            if n_json + n_blob > self.limits.max_output + (1 << 24):
-                raise SandboxCrashed(f"reply of {n_json + n_blob} bytes exceeds the cap")
-            end = FRAME_HEADER.size + n_json + n_blob
-            if len(self._inbox) < end:
-                break
-            try:
-                msg = json.loads(bytes(self._inbox[FRAME_HEADER.size : FRAME_HEADER.size + n_json]))
-            except ValueError as exc:
-                raise SandboxCrashed(f"malformed reply: {exc}") from None
-            out.append((msg, bytes(self._inbox[FRAME_HEADER.size + n_json : end])))
-            del self._inbox[:end]
-        return out
+        try:
+            return [(json.loads(raw), blob) for raw, blob in
+                    split_frames(self._inbox, self.limits.max_output + (1 << 24))]
+        except ValueError as exc:  # oversized or not JSON
+            raise SandboxCrashed(f"malformed reply: {exc}") from None
 
     def absorb(self, msg: dict, blob: bytes) -> tuple[list[Observation], bool]:
         """The observations one reply carries, and whether it ends the job ("done"). A batch

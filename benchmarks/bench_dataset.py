@@ -1,6 +1,6 @@
 """Throughput of collect + process + dedup + decontaminate (the "clean" phase of build-dataset).
 
-Synthesises N problems from the real samples in shared/data (DeepCoder's CodeContests/CodeElo test
+Synthesises N problems from the real samples in tests/data (or --data DIR) (DeepCoder's CodeContests/CodeElo test
 files and SandboxFusion's CodeContests rows): every real problem is replicated with its words
 shuffled within sentences and a random identifier appended, so replicas are distinct problems for
 MinHash, plus 5% near copies (one word changed) and 2% exact copies that dedup must remove. Rows
@@ -30,13 +30,13 @@ from mcdata.decontaminate import DecontamConfig  # noqa: E402
 from mcdata.dedup import DedupConfig  # noqa: E402
 from mcdata.report import BuildReport  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 
 
-def real_problems():
+def real_problems(data: Path = DATA):
     specs = [
-        f"deepcoder={SHARED / 'deepcoder-rllm-tests'}",
-        f"codecontests={SHARED / 'sandboxfusion_samples/code_eval_code_contests.jsonl'}",
+        f"deepcoder={data / 'deepcoder-rllm-tests'}",
+        f"codecontests={data / 'sandboxfusion_samples/code_eval_code_contests.jsonl.gz'}",
     ]
     return list(collect([SourceSpec.parse(s) for s in specs], CollectConfig(), BuildReport()))
 
@@ -94,8 +94,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[2500, 5000, 10000])
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--data", type=Path, default=DATA, help="folder laid out like tests/data (e.g. a fuller copy)")
     args = parser.parse_args()
-    base = real_problems()
+    base = real_problems(args.data)
     print(f"{len(base)} real problems as seeds; workers={args.workers}")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

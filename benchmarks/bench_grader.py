@@ -1,6 +1,6 @@
 """Grader throughput on real LeetCode problems: mceval vs LiveCodeBench's process layout vs the floor.
 
-Data: shared/data/leetcodedataset (v0.3.1-test), converted to LiveCodeBench's functional format by
+Data: tests/data/leetcodedataset (v0.3.1-test), converted to LiveCodeBench's functional format by
 `mceval.leetcode_format`; samples are the reference solutions plus mutants (a wrapper that
 perturbs every result from the 5th call on), so verdicts are mixed.
 
@@ -35,7 +35,7 @@ from mcdata.schema import Problem  # noqa: E402
 from mceval import GradeConfig, Verdict  # noqa: E402
 from mceval.leetcode_format import UnsupportedProblem, problem_from_leetcodedataset_row  # noqa: E402
 
-DATA = REPO.parent / "shared" / "data" / "leetcodedataset" / "LeetCodeDataset-v0.3.1-test.jsonl.gz"
+DATA = REPO / "tests" / "data" / "leetcodedataset" / "LeetCodeDataset-v0.3.1-test.jsonl.gz"
 
 MUTANT = """
 

@@ -67,6 +67,13 @@ def _open_text(path: Path):
     return open(path, encoding="utf-8")
 
 
+def read_text_file(path: str | Path) -> str:
+    """A whole UTF-8 text file, gunzipped when its name ends in .gz (generations and problems files
+    are often shipped compressed)."""
+    with _open_text(Path(path)) as fh:
+        return fh.read()
+
+
 def iter_file_rows(path: Path) -> Iterator[tuple[RowRef, dict[str, Any] | RowReadError]]:
     """Rows of one local file. A row that cannot be parsed is yielded as a `RowReadError`, not raised,
     so the caller decides (reject and continue, or stop in strict mode)."""

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from mcdata.atomic import atomic_write_text
+from mcdata.io import read_text_file
 from mcdata.schema import Problem, SchemaError
 from mceval.extract import ExtractMode, extract_code
 from mceval.passk import mean_pass_at_k, reportable_ks
@@ -105,7 +106,7 @@ def load_generations(
     if not path.is_file():
         raise FileNotFoundError(f"generations file not found: {path}")
     try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
+        entries = json.loads(read_text_file(path))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise SchemaError(f"{path}: malformed JSON ({exc})") from None
     if not isinstance(entries, list):

@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
+from mcdata.io import read_text_file
 from mcdata.schema import DIFFICULTIES, PLATFORMS, Problem, SchemaError, TestCase
 
 LCB_SOURCE = "livecodebench"
@@ -241,7 +242,7 @@ def iter_lcb_rows(path: str | Path) -> Iterator[tuple[str, dict[str, Any]]]:
                     raise SchemaError(f"{path}: line {number}: malformed JSON ({exc})") from None
     elif suffix == ".json":
         try:
-            rows = json.loads(path.read_text(encoding="utf-8"))
+            rows = json.loads(read_text_file(path))
         except json.JSONDecodeError as exc:
             raise SchemaError(f"{path}: malformed JSON ({exc})") from None
         if not isinstance(rows, list):

@@ -1,15 +1,18 @@
-"""Shared test fixtures: where the real reference data lives, offline settings."""
+"""Shared test fixtures: the real reference data inside the repository, offline settings."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-# CI clones the repo with a copy of shared/ beside it; sessions have it at ../shared too.
-SHARED_DATA = Path(os.environ.get("MICROCODER_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+# Real upstream rows, trimmed and (for the big files) gzipped; each folder has its SOURCE.md.
+# Tests read nothing outside the repository: .ci/run runs them from a copy with no neighbours.
+REAL_DATA = Path(__file__).resolve().parent / "data"
 
 # Tests never touch the network: the Hub is offline, and progress bars stay quiet in logs.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -18,10 +21,19 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The real data folder (../shared/data); a missing folder is an error, never a skip."""
-    if not SHARED_DATA.is_dir():
-        raise FileNotFoundError(
-            f"reference data not found at {SHARED_DATA}; set MICROCODER_SHARED_DATA to the shared/data folder"
-        )
-    return SHARED_DATA
+def real_data() -> Path:
+    """The folder of real upstream data shipped with the tests (tests/data)."""
+    return REAL_DATA
+
+
+def read_text(path: Path) -> str:
+    """A text file's content, gunzipped when its name ends in .gz."""
+    if path.name.endswith(".gz"):
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            return fh.read()
+    return path.read_text(encoding="utf-8")
+
+
+def read_json(path: Path):
+    """A JSON file (optionally gzipped) parsed."""
+    return json.loads(read_text(path))

@@ -22,6 +22,7 @@ from mceval.evaluate import PARTIAL_FILE, _fingerprint, evaluate_files
 from mceval.lcb_format import load_lcb_problems, problem_to_lcb_row, restricted_loads
 from mceval.leetcode_format import load_leetcodedataset
 from mceval.types import GradeConfig
+from conftest import read_json, read_text
 
 REPO = Path(__file__).resolve().parents[1]
 NUM_LEETCODE = 30  # the first 30 convertible problems of LeetCodeDataset v0.3.1-test (~2,750 tests)
@@ -32,8 +33,8 @@ def _invoke(*args: str):
     return CliRunner().invoke(app, ["eval", *args])
 
 
-def _leetcode_problems(shared_data: Path, count: int) -> list[Problem]:
-    problems, _ = load_leetcodedataset(shared_data / "leetcodedataset" / "LeetCodeDataset-v0.3.1-test.jsonl.gz", limit=count)
+def _leetcode_problems(real_data: Path, count: int) -> list[Problem]:
+    problems, _ = load_leetcodedataset(real_data / "leetcodedataset" / "LeetCodeDataset-v0.3.1-test.jsonl.gz", limit=count)
     return problems
 
 
@@ -46,8 +47,8 @@ def _samples(outdir: Path) -> list[dict]:
     return [json.loads(line) for line in (outdir / "samples.jsonl").read_text().splitlines()]
 
 
-def test_leetcode_references_pass_and_mutants_fail(shared_data: Path, tmp_path: Path) -> None:
-    problems = _leetcode_problems(shared_data, NUM_LEETCODE)
+def test_leetcode_references_pass_and_mutants_fail(real_data: Path, tmp_path: Path) -> None:
+    problems = _leetcode_problems(real_data, NUM_LEETCODE)
     assert len(problems) == NUM_LEETCODE
     problems_file = _write_problems(tmp_path / "problems.jsonl", problems)
     generations = [
@@ -81,7 +82,7 @@ def test_leetcode_references_pass_and_mutants_fail(shared_data: Path, tmp_path: 
     assert not (out / PARTIAL_FILE).exists() and sorted(p.name for p in out.iterdir()) == ["samples.jsonl", "summary.json"]
 
 
-def _lcb_stdin_problems(shared_data: Path) -> tuple[list[Problem], dict[str, str]]:
+def _lcb_stdin_problems(real_data: Path) -> tuple[list[Problem], dict[str, str]]:
     """1873_A and abc301_a with all their tests, and O1-Mini's raw (accepted) answers to them."""
     import base64
     import zlib
@@ -90,10 +91,10 @@ def _lcb_stdin_problems(shared_data: Path) -> tuple[list[Problem], dict[str, str
 
     subs = {
         r["question_id"]: r
-        for r in json.loads((shared_data / "lcb_submissions" / "O1-Mini-2024-09-12_N1_codegeneration_1_0.2_eval_all.json").read_text())
+        for r in read_json(real_data / "lcb_submissions" / "O1-Mini-2024-09-12_N1_codegeneration_1_0.2_eval_all.json.gz")
     }
     problems, answers = [], {}
-    for line in (shared_data / "sandboxfusion_samples" / "code_eval_live_code_bench_v1.jsonl").read_text().splitlines():
+    for line in (real_data / "sandboxfusion_samples" / "code_eval_live_code_bench_v1.jsonl").read_text().splitlines():
         record = json.loads(line)
         io = json.loads(restricted_loads(zlib.decompress(base64.b64decode(record["test"])))["input_output"])
         question_id = json.loads(record["labels"])["task_id"].split("/")[1]
@@ -109,9 +110,9 @@ def _lcb_stdin_problems(shared_data: Path) -> tuple[list[Problem], dict[str, str
     return problems, answers
 
 
-def test_stdin_problems_from_raw_outputs(shared_data: Path, tmp_path: Path) -> None:
+def test_stdin_problems_from_raw_outputs(real_data: Path, tmp_path: Path) -> None:
     """output_list answers are extracted, then graded: accepted, wrong (mutated), no code at all."""
-    problems, answers = _lcb_stdin_problems(shared_data)
+    problems, answers = _lcb_stdin_problems(real_data)
     assert sorted(answers) == ["1873_A", "abc301_a"]
     problems_file = _write_problems(tmp_path / "problems.jsonl", problems)
     wrong = {"1873_A": answers["1873_A"].replace('"YES"', '"NO"'), "abc301_a": answers["abc301_a"].replace("'T'", "'A'")}
@@ -136,10 +137,10 @@ def test_stdin_problems_from_raw_outputs(shared_data: Path, tmp_path: Path) -> N
         assert summary["pass@1"] == pytest.approx(1 / 3) and summary["verdicts"]["NO_CODE"] == 2
 
 
-def test_resume_reuses_finished_rows(shared_data: Path, tmp_path: Path) -> None:
+def test_resume_reuses_finished_rows(real_data: Path, tmp_path: Path) -> None:
     """A partial file from an interrupted run of the SAME job is reused (its rows are not regraded);
     a torn last line is dropped; a partial file of another job is ignored."""
-    problems, answers = _lcb_stdin_problems(shared_data)
+    problems, answers = _lcb_stdin_problems(real_data)
     problems_file = _write_problems(tmp_path / "problems.jsonl", problems)
     gens_file = tmp_path / "gens.json"
     gens_file.write_text(json.dumps([{"question_id": q, "output_list": [a, "no code"]} for q, a in answers.items()]))
@@ -289,11 +290,11 @@ CODECONTESTS = {
 
 
 @pytest.mark.parametrize("comparison", ["microcoder", "lcb"])
-def test_codecontests_stdin_programs(shared_data: Path, tmp_path: Path, comparison: str) -> None:
+def test_codecontests_stdin_programs(real_data: Path, tmp_path: Path, comparison: str) -> None:
     from mcdata.schema import TestCase as Case
 
     problems, generations = [], []
-    for line in (shared_data / "sandboxfusion_samples" / "code_eval_code_contests.jsonl").read_text().splitlines():
+    for line in read_text(real_data / "sandboxfusion_samples" / "code_eval_code_contests.jsonl.gz").splitlines():
         record = json.loads(line)
         name = json.loads(record["labels"])["name"]
         if name not in CODECONTESTS:
@@ -323,10 +324,10 @@ def test_codecontests_stdin_programs(shared_data: Path, tmp_path: Path, comparis
         assert verdicts[(problem.problem_id, 0)] == ("AC", len(problem.tests), len(problem.tests))
 
 
-def test_all_tests_gives_a_fractional_score(shared_data: Path, tmp_path: Path) -> None:
+def test_all_tests_gives_a_fractional_score(real_data: Path, tmp_path: Path) -> None:
     """--all-tests runs every test (no early exit): per-test details cover the whole suite and
     summary.json's test_pass_fraction is the mean share of tests passed per sample."""
-    problems, answers = _lcb_stdin_problems(shared_data)
+    problems, answers = _lcb_stdin_problems(real_data)
     problems_file = _write_problems(tmp_path / "problems.jsonl", problems)
     # abc301_a: "T" if Takahashi wins; always printing T passes only the tests where he does.
     generations = [{"question_id": "abc301_a",

@@ -8,23 +8,24 @@ from pathlib import Path
 import pytest
 
 from mceval.extract import extract_code
+from conftest import read_json
 
-SUBMISSIONS = ("O1-Mini-2024-09-12_N1_codegeneration_1_0.2_eval_all.json", "O1-Preview-2024-09-12_N1_codegeneration_1_0.2_eval_all.json")
+SUBMISSIONS = ("O1-Mini-2024-09-12_N1_codegeneration_1_0.2_eval_all.json.gz", "O1-Preview-2024-09-12_N1_codegeneration_1_0.2_eval_all.json.gz")
 
 
 @pytest.mark.parametrize("name", SUBMISSIONS)
-def test_lcb_mode_reproduces_lcb_code_list(shared_data: Path, name: str) -> None:
+def test_lcb_mode_reproduces_lcb_code_list(real_data: Path, name: str) -> None:
     """On 880 real O1 answers, `lcb` mode extracts exactly what LiveCodeBench stored in code_list."""
-    rows = json.loads((shared_data / "lcb_submissions" / name).read_text())
+    rows = read_json(real_data / "lcb_submissions" / name)
     assert len(rows) == 880
     for row in rows:
         extracted = extract_code(row["output_list"][0], "lcb")
         assert (extracted or "") == row["code_list"][0], row["question_id"]
 
 
-def test_robust_mode_recovers_code_lcb_loses(shared_data: Path) -> None:
+def test_robust_mode_recovers_code_lcb_loses(real_data: Path) -> None:
     """O1-Mini 3637 opens ```python twice and ends with ``` twice: LCB extracts nothing, robust gets the class."""
-    rows = json.loads((shared_data / "lcb_submissions" / SUBMISSIONS[0]).read_text())
+    rows = read_json(real_data / "lcb_submissions" / SUBMISSIONS[0])
     row = next(r for r in rows if r["question_id"] == "3637")
     assert row["code_list"][0] == ""
     code = extract_code(row["output_list"][0], "robust")

@@ -1,4 +1,4 @@
-"""Real problems: LeetCodeDataset (shared/data/leetcodedataset) reference solutions must pass all
+"""Real problems: LeetCodeDataset (tests/data/leetcodedataset) reference solutions must pass all
 their tests through `mceval.grade`; mutated solutions (every result perturbed) must fail."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ N_PROBLEMS = 16
 
 
 @pytest.fixture(scope="module")
-def problems(shared_data):
+def problems(real_data):
     problems, _unsupported = load_leetcodedataset(
-        shared_data / "leetcodedataset" / "LeetCodeDataset-v0.3.1-test.jsonl.gz", limit=N_PROBLEMS
+        real_data / "leetcodedataset" / "LeetCodeDataset-v0.3.1-test.jsonl.gz", limit=N_PROBLEMS
     )
     return problems
 

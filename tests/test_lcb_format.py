@@ -197,9 +197,9 @@ def test_load_errors_name_file_and_row(tmp_path: Path) -> None:
         load_lcb_problems(as_json)
 
 
-def test_real_sandboxfusion_lcb_payloads_decode(shared_data: Path) -> None:
+def test_real_sandboxfusion_lcb_payloads_decode(real_data: Path) -> None:
     """SandboxFusion's LCB fixtures are base64(zlib(pickle(dict))): the restricted unpickler reads them."""
-    lines = (shared_data / "sandboxfusion_samples" / "code_eval_live_code_bench_v1.jsonl").read_text().splitlines()
+    lines = (real_data / "sandboxfusion_samples" / "code_eval_live_code_bench_v1.jsonl").read_text().splitlines()
     counts = {}
     for line in lines:
         row = json.loads(line)

@@ -1,4 +1,4 @@
-"""LeetCodeDataset rows -> LiveCodeBench functional Problems, on the real files in shared/data."""
+"""LeetCodeDataset rows -> LiveCodeBench functional Problems, on the real files in tests/data."""
 
 from __future__ import annotations
 
@@ -12,16 +12,16 @@ from mcdata.schema import SchemaError
 from mceval.leetcode_format import UnsupportedProblem, load_leetcodedataset, problem_from_leetcodedataset_row
 
 TEST_FILE = "LeetCodeDataset-v0.3.1-test.jsonl.gz"
-TRAIN_FILE = "LeetCodeDataset-v0.2.0-train.jsonl.gz"
+TRAIN_FILE = "LeetCodeDataset-v0.2.0-train.first40.jsonl.gz"
 
 
-def _rows(shared_data: Path, name: str) -> list[dict]:
-    with gzip.open(shared_data / "leetcodedataset" / name, "rt", encoding="utf-8") as f:
+def _rows(real_data: Path, name: str) -> list[dict]:
+    with gzip.open(real_data / "leetcodedataset" / name, "rt", encoding="utf-8") as f:
         return [json.loads(line) for line in f]
 
 
-def test_real_test_split_converts(shared_data: Path) -> None:
-    problems, rejected = load_leetcodedataset(shared_data / "leetcodedataset" / TEST_FILE)
+def test_real_test_split_converts(real_data: Path) -> None:
+    problems, rejected = load_leetcodedataset(real_data / "leetcodedataset" / TEST_FILE)
     # one TreeNode problem (k-th-largest-perfect-subtree...) cannot be expressed; everything else converts
     assert len(problems) == 227 and len(rejected) == 1
     assert "line 67: field 'test' builds ListNode/TreeNode values" in rejected[0]
@@ -37,15 +37,15 @@ def test_real_test_split_converts(shared_data: Path) -> None:
     assert "from typing import *" in first.solutions[0] and "class Solution" in first.solutions[0]
 
 
-def test_inf_literals_become_json_infinity(shared_data: Path) -> None:
-    rows = _rows(shared_data, TEST_FILE)
+def test_inf_literals_become_json_infinity(real_data: Path) -> None:
+    rows = _rows(real_data, TEST_FILE)
     row = next(r for r in rows if r["task_id"] == "find-maximum-removals-from-source-string")
     problem = problem_from_leetcodedataset_row(row, where="w")
     assert any(t.output == "-Infinity" for t in problem.tests)
 
 
-def test_real_train_split_old_schema(shared_data: Path) -> None:
-    rows = _rows(shared_data, TRAIN_FILE)
+def test_real_train_split_old_schema(real_data: Path) -> None:
+    rows = _rows(real_data, TRAIN_FILE)
     two_sum = problem_from_leetcodedataset_row(rows[0], where=f"{TRAIN_FILE}: line 1")
     assert two_sum.problem_id == "1" and two_sum.func_name == "twoSum" and two_sum.difficulty == "easy"
     assert two_sum.starter_code.startswith("class Solution:\n    def twoSum(self, nums: List[int], target: int)")

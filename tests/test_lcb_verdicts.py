@@ -1,7 +1,7 @@
 """Reproducing LiveCodeBench's published verdicts on real O1 submissions (issue 3, grading-only proof).
 
-Data: ../shared/data/lcb_submissions (official `*_eval_all.json` of O1-Mini and O1-Preview on release_v5,
-one generation per problem, official verdict in `graded_list`) and ../shared/data/sandboxfusion_samples
+Data: ../tests/data/lcb_submissions (official `*_eval_all.json` of O1-Mini and O1-Preview on release_v5,
+one generation per problem, official verdict in `graded_list`) and ../tests/data/sandboxfusion_samples
 (public+private tests of 3 of those problems). Nothing is mocked: every sample runs in the real sandbox.
 
 1. The 3 problems with complete test suites are written as a LiveCodeBench-format file (private tests
@@ -30,10 +30,11 @@ from mcdata.schema import TestCase as Case
 from mceval import GradeConfig, grade
 from mceval.evaluate import evaluate_files
 from mceval.lcb_format import problem_to_lcb_row, restricted_loads
+from conftest import read_json, read_text
 
 MODELS = {
-    "O1-Mini": "O1-Mini-2024-09-12_N1_codegeneration_1_0.2_eval_all.json",
-    "O1-Preview": "O1-Preview-2024-09-12_N1_codegeneration_1_0.2_eval_all.json",
+    "O1-Mini": "O1-Mini-2024-09-12_N1_codegeneration_1_0.2_eval_all.json.gz",
+    "O1-Preview": "O1-Preview-2024-09-12_N1_codegeneration_1_0.2_eval_all.json.gz",
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -99,19 +100,19 @@ EXCLUDED = {
 }
 
 
-def _submissions(shared_data: Path) -> dict[str, dict[str, dict]]:
+def _submissions(real_data: Path) -> dict[str, dict[str, dict]]:
     return {
-        model: {row["question_id"]: row for row in json.loads((shared_data / "lcb_submissions" / name).read_text())}
+        model: {row["question_id"]: row for row in read_json(real_data / "lcb_submissions" / name)}
         for model, name in MODELS.items()
     }
 
 
 # ------------------------------------------------------------------------------------------------ 1
-def test_full_test_suites_reproduce_official_verdicts(shared_data: Path, tmp_path: Path) -> None:
+def test_full_test_suites_reproduce_official_verdicts(real_data: Path, tmp_path: Path) -> None:
     """The 3 problems with all their tests: every official verdict reproduced, in both modes."""
-    subs = _submissions(shared_data)
+    subs = _submissions(real_data)
     rows, generations, official = [], [], {}
-    for line in (shared_data / "sandboxfusion_samples" / "code_eval_live_code_bench_v1.jsonl").read_text().splitlines():
+    for line in (real_data / "sandboxfusion_samples" / "code_eval_live_code_bench_v1.jsonl").read_text().splitlines():
         record = json.loads(line)
         io = json.loads(restricted_loads(zlib.decompress(base64.b64decode(record["test"])))["input_output"])
         question_id = json.loads(record["labels"])["task_id"].split("/")[1]
@@ -153,10 +154,10 @@ def _literal(text: str):
     return ast.literal_eval(_Inf().visit(ast.parse(text, mode="eval")))
 
 
-def _recorded_failures(shared_data: Path) -> list[tuple[tuple[str, str], Problem, str]]:
+def _recorded_failures(real_data: Path) -> list[tuple[tuple[str, str], Problem, str]]:
     """(model, question_id), a one-test Problem from LCB's recorded failing test, and the code."""
     cases = []
-    for model, rows in _submissions(shared_data).items():
+    for model, rows in _submissions(real_data).items():
         for question_id, row in rows.items():
             meta = json.loads(row["metadata"][0])
             key = (model, question_id)
@@ -184,16 +185,16 @@ def _recorded_failures(shared_data: Path) -> list[tuple[tuple[str, str], Problem
 
 
 @pytest.mark.slow
-def test_recorded_failing_tests_reproduce_official_failures(shared_data: Path) -> None:
+def test_recorded_failing_tests_reproduce_official_failures(real_data: Path) -> None:
     """~430 official failures re-run on their recorded failing test; every AC of ours is a listed disagreement."""
-    cases = _recorded_failures(shared_data)
+    cases = _recorded_failures(real_data)
     assert len(cases) > 400
     keys = [key for key, _, _ in cases]
     listed = FLOAT_WITHIN_STATED_TOLERANCE.keys() | MICROCODER_FALSE_POSITIVES.keys() | THREAD_WITHOUT_JOIN | READS_OPEN_0
     assert listed <= set(keys), "a listed disagreement is not among the rebuilt cases"
 
     # the reasons of group (c) are facts about the code and LCB's record: check them, not just trust them
-    subs = _submissions(shared_data)
+    subs = _submissions(real_data)
     for model, question_id in THREAD_WITHOUT_JOIN:
         row = subs[model][question_id]
         code = row["code_list"][0]

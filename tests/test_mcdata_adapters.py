@@ -1,4 +1,4 @@
-"""Every collection adapter on the real samples in shared/data (or, where a format has no sample
+"""Every collection adapter on the real samples in tests/data (or, where a format has no sample
 there — TACO, deepmind/code_contests, open-r1/codeforces — on tiny rows shaped like the real ones,
 field for field as in reference-datasets.md §1), plus bad input: per-row rejections in lenient mode,
 errors naming file/row/field in strict mode."""
@@ -16,6 +16,7 @@ import pytest
 from mcdata.collect import CollectConfig, SourceSpec, collect
 from mcdata.report import BuildReport, RejectionError
 from mcdata.schema import Problem
+from conftest import read_json, read_text
 
 
 def run(spec: str, strict: bool = False, limit: int | None = None) -> tuple[list[Problem], BuildReport]:
@@ -28,8 +29,8 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def test_apps_real_sample(shared_data):
-    problems, report = run(f"apps={shared_data / 'apps-coderl-sample/apps_train_sample.jsonl'}")
+def test_apps_real_sample(real_data):
+    problems, report = run(f"apps={real_data / 'apps-coderl-sample/apps_train_sample.jsonl'}")
     assert not report.rejections
     by_id = {p.problem_id: p for p in problems}
     assert sorted(by_id) == ["1", "111", "2287", "2404", "4184"]
@@ -45,9 +46,9 @@ def test_apps_real_sample(shared_data):
     assert all("class Solution" in s for s in cw.solutions) and len(cw.solutions) == 8
 
 
-def test_apps_codewars_shim_really_runs(shared_data):
+def test_apps_codewars_shim_really_runs(real_data):
     """The rewritten Codewars reference must be callable the way the grader calls it."""
-    problems, _ = run(f"apps={shared_data / 'apps-coderl-sample/apps_train_sample.jsonl'}")
+    problems, _ = run(f"apps={real_data / 'apps-coderl-sample/apps_train_sample.jsonl'}")
     cw = next(p for p in problems if p.problem_id == "4184")
     namespace: dict = {}
     exec(cw.solutions[0], namespace)  # trusted: a reference solution from the sample, in the test process
@@ -57,7 +58,7 @@ def test_apps_codewars_shim_really_runs(shared_data):
 
 
 def test_taco_real_shaped_row(tmp_path):
-    """No TACO sample in shared/data: one row with TACO's fields (APPS layout + source/date/limits)."""
+    """No TACO sample in tests/data: one row with TACO's fields (APPS layout + source/date/limits)."""
     row = {
         "question": "Given N, print N squared.\n\nInput\nOne integer N.\n\nOutput\nN*N.",
         "solutions": json.dumps(["n=int(input())\nprint(n*n)"]),
@@ -84,8 +85,8 @@ def test_taco_real_shaped_row(tmp_path):
     assert [t.output for t in p.tests] == ["4\n", "9\n"] and p.stats["source_difficulty"] == "MEDIUM_HARD"
 
 
-def test_codecontests_sandboxfusion_real(shared_data):
-    problems, report = run(f"codecontests={shared_data / 'sandboxfusion_samples/code_eval_code_contests.jsonl'}")
+def test_codecontests_sandboxfusion_real(real_data):
+    problems, report = run(f"codecontests={real_data / 'sandboxfusion_samples/code_eval_code_contests.jsonl.gz'}")
     assert len(problems) == 20 and not report.rejections
     assert sum(len(p.tests) for p in problems) == 2233  # SOURCE.md: 2,233 tests in total
     assert Counter(p.platform for p in problems) == {"codeforces": 17, "codechef": 3}
@@ -115,11 +116,11 @@ def test_codecontests_deepmind_real_shaped_row(tmp_path):
     assert (p.platform, p.difficulty, p.time_limit_s, p.memory_limit_mb) == ("codeforces", "medium", 2.0, 244)
 
 
-def test_deepcoder_both_test_shapes_real(shared_data):
-    folder = shared_data / "deepcoder-rllm-tests"
-    cc, report = run(f"deepcoder={folder / 'code_contests_test.json'}")
+def test_deepcoder_both_test_shapes_real(real_data):
+    folder = real_data / "deepcoder-rllm-tests"
+    cc, report = run(f"deepcoder={folder / 'code_contests_test.json.gz'}")
     assert len(cc) == 165 and sum(len(p.tests) for p in cc) == 1837 and not report.rejections  # TACO-dict shape
-    cf, report = run(f"deepcoder={folder / 'codeforces_codeelo_test.json'}")
+    cf, report = run(f"deepcoder={folder / 'codeforces_codeelo_test.json.gz'}")
     assert len(cf) == 408 and sum(len(p.tests) for p in cf) == 468 and not report.rejections  # LCB-list shape
     assert Counter(len(p.tests) for p in cf)[1] == 378
 
@@ -136,8 +137,8 @@ def test_deepcoder_functional_lcb_shape(tmp_path):
     assert p.func_name == "total" and p.tests[0].testtype == "functional"
 
 
-def test_lcb_sandboxfusion_real(shared_data):
-    problems, report = run(f"lcb={shared_data / 'sandboxfusion_samples/code_eval_live_code_bench_v1.jsonl'}")
+def test_lcb_sandboxfusion_real(real_data):
+    problems, report = run(f"lcb={real_data / 'sandboxfusion_samples/code_eval_live_code_bench_v1.jsonl'}")
     by_id = {p.problem_id: p for p in problems}
     assert sorted(by_id) == ["1873_A", "2727", "abc301_a"] and not report.rejections
     assert [len(by_id[q].tests) for q in ("1873_A", "2727", "abc301_a")] == [5, 14, 15]
@@ -148,15 +149,15 @@ def test_lcb_sandboxfusion_real(shared_data):
     assert by_id["1873_A"].statement.startswith("There are three cards") and "### Format" not in by_id["1873_A"].statement
 
 
-def test_lcb_code_generation_lite_rows(shared_data, tmp_path):
+def test_lcb_code_generation_lite_rows(real_data, tmp_path):
     """Real code_generation_lite rows: statements/dates from LCB's published submissions, tests from the
     SandboxFusion copy of the same problems, assembled with the evaluator's own row writer."""
     from mceval.lcb_format import problem_to_lcb_row
 
-    sf, _ = run(f"lcb={shared_data / 'sandboxfusion_samples/code_eval_live_code_bench_v1.jsonl'}")
+    sf, _ = run(f"lcb={real_data / 'sandboxfusion_samples/code_eval_live_code_bench_v1.jsonl'}")
     meta = {
         r["question_id"]: r
-        for r in json.loads((shared_data / "lcb_submissions/O1-Mini-2024-09-12_N1_codegeneration_1_0.2_eval_all.json").read_text())
+        for r in read_json(real_data / "lcb_submissions/O1-Mini-2024-09-12_N1_codegeneration_1_0.2_eval_all.json.gz")
     }
     rows = []
     for p in sf:
@@ -169,8 +170,8 @@ def test_lcb_code_generation_lite_rows(shared_data, tmp_path):
     assert dates["1873_A"] == "2023-08-21T00:00:00" and all(p.source == "lcb" for p in problems)
 
 
-def test_leetcodedataset_real(shared_data):
-    path = shared_data / "leetcodedataset/LeetCodeDataset-v0.3.1-test.jsonl.gz"
+def test_leetcodedataset_real(real_data):
+    path = real_data / "leetcodedataset/LeetCodeDataset-v0.3.1-test.jsonl.gz"
     problems, report = run(f"leetcodedataset={path}", limit=40)  # 40 of 228 rows keeps the test budget
     assert len(problems) + len(report.rejections) == 40  # nothing lost silently
     assert len(problems) > 25
@@ -181,7 +182,7 @@ def test_leetcodedataset_real(shared_data):
 
 
 def test_codeforces_real_shaped_rows(tmp_path):
-    """open-r1/codeforces layout (no sample in shared/data): a normal problem, an interactive one and one
+    """open-r1/codeforces layout (no sample in tests/data): a normal problem, an interactive one and one
     needing a checker; the last two are rejected with their reason."""
     base = {
         "id": "1999/A", "contest_id": "1999", "index": "A", "contest_start": 1722600000, "title": "Sum",
@@ -200,10 +201,10 @@ def test_codeforces_real_shaped_rows(tmp_path):
     assert sorted(r.field for r in report.rejections) == ["generated_checker", "interaction_format"]
 
 
-def test_microcoder_roundtrip(tmp_path, shared_data):
+def test_microcoder_roundtrip(tmp_path, real_data):
     from mcdata.write import WriteConfig, write_parquet
 
-    problems, _ = run(f"apps={shared_data / 'apps-coderl-sample/apps_train_sample.jsonl'}")
+    problems, _ = run(f"apps={real_data / 'apps-coderl-sample/apps_train_sample.jsonl'}")
     path = tmp_path / "train.parquet"
     write_parquet(path, problems, WriteConfig())
     again, report = run(f"microcoder={path}")
@@ -213,8 +214,8 @@ def test_microcoder_roundtrip(tmp_path, shared_data):
 # ------------------------------------------------------------------------------------------ bad input
 
 
-def test_bad_rows_become_rejections_naming_file_row_field(tmp_path, shared_data):
-    lines = (shared_data / "apps-coderl-sample/apps_train_sample.jsonl").read_text().splitlines()
+def test_bad_rows_become_rejections_naming_file_row_field(tmp_path, real_data):
+    lines = (real_data / "apps-coderl-sample/apps_train_sample.jsonl").read_text().splitlines()
     broken = json.loads(lines[1])
     broken["input_output"] = "{not json"
     no_tests = json.loads(lines[2])
@@ -229,8 +230,8 @@ def test_bad_rows_become_rejections_naming_file_row_field(tmp_path, shared_data)
     assert report.to_dict()["stages"]["collect"]["in"] == 5
 
 
-def test_strict_mode_raises_with_file_row_field(tmp_path, shared_data):
-    lines = (shared_data / "apps-coderl-sample/apps_train_sample.jsonl").read_text().splitlines()
+def test_strict_mode_raises_with_file_row_field(tmp_path, real_data):
+    lines = (real_data / "apps-coderl-sample/apps_train_sample.jsonl").read_text().splitlines()
     bad = json.loads(lines[0])
     bad["input_output"] = json.dumps({"inputs": ["1\n", "2\n"], "outputs": ["1\n"]})
     path = write_jsonl(tmp_path / "apps.jsonl", [json.loads(lines[1]), bad])
@@ -239,8 +240,8 @@ def test_strict_mode_raises_with_file_row_field(tmp_path, shared_data):
     assert str(path) in str(err.value) and "row 2" in str(err.value) and "'input_output'" in str(err.value)
 
 
-def test_undecodable_test_encoding_is_rejected(tmp_path, shared_data):
-    rows = [json.loads(l) for l in (shared_data / "sandboxfusion_samples/code_eval_live_code_bench_v1.jsonl").read_text().splitlines()]
+def test_undecodable_test_encoding_is_rejected(tmp_path, real_data):
+    rows = [json.loads(l) for l in (real_data / "sandboxfusion_samples/code_eval_live_code_bench_v1.jsonl").read_text().splitlines()]
     rows[0]["test"] = "not base64 !!"
     # a pickle that asks for a global (os.system) must be refused, not executed
     evil = b"cos\nsystem\n(S'echo pwned'\ntR."

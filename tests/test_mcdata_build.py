@@ -162,15 +162,15 @@ def test_help_lists_the_contract_options():
     assert "push" in result.output  # the `build-dataset push DIR REPO_ID` subcommand
 
 
-def test_pass_rate_difficulty_through_the_cli(tmp_path, shared_data):
+def test_pass_rate_difficulty_through_the_cli(tmp_path, real_data):
     """`--difficulty pass-rate --rollouts FILE`: LiveCodeBench's published O1-Preview generations for the
     three SandboxFusion LCB problems are graded by the real grader; every pass rate is recorded."""
     out = tmp_path / "ds"
     args = [
         "build-dataset", "--no-progress", "-o", str(out), "--eval-window", "none", "--no-verify",
-        "-s", f"lcb={shared_data / 'sandboxfusion_samples/code_eval_live_code_bench_v1.jsonl'}",
+        "-s", f"lcb={real_data / 'sandboxfusion_samples/code_eval_live_code_bench_v1.jsonl'}",
         "--difficulty", "pass-rate", "-k", "1", "--pass-rate-band", "[0,1]",
-        "--rollouts", str(shared_data / "lcb_submissions/O1-Preview-2024-09-12_N1_codegeneration_1_0.2_eval_all.json"),
+        "--rollouts", str(real_data / "lcb_submissions/O1-Preview-2024-09-12_N1_codegeneration_1_0.2_eval_all.json.gz"),
     ]
     result = CliRunner().invoke(cli.app, args)
     assert result.exit_code == 0, result.output

@@ -1,4 +1,4 @@
-"""Processing, dedup and decontamination on real problems (shared/data samples and the shipped
+"""Processing, dedup and decontamination on real problems (tests/data samples and the shipped
 LiveCodeBench statements)."""
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from mcdata.schema import Problem, TestCase
 from mcdata.text import normalise_statement
 
 
-def real(shared_data, spec: str) -> list[Problem]:
-    return list(collect([SourceSpec.parse(spec.format(d=shared_data))], CollectConfig(), BuildReport()))
+def real(real_data, spec: str) -> list[Problem]:
+    return list(collect([SourceSpec.parse(spec.format(d=real_data))], CollectConfig(), BuildReport()))
 
 
 @pytest.fixture(scope="module")
-def contests(shared_data) -> list[Problem]:
-    return real(shared_data, "deepcoder={d}/deepcoder-rllm-tests/code_contests_test.json")
+def contests(real_data) -> list[Problem]:
+    return real(real_data, "deepcoder={d}/deepcoder-rllm-tests/code_contests_test.json.gz")
 
 
 def test_cap_tests_keeps_public_and_largest_in_order():
@@ -34,8 +34,8 @@ def test_cap_tests_keeps_public_and_largest_in_order():
     assert cap_tests(tests, None) == tests and cap_tests(tests, 10) == tests
 
 
-def test_process_caps_real_problem_and_records_it(shared_data):
-    (big,) = [p for p in real(shared_data, "codecontests={d}/sandboxfusion_samples/code_eval_code_contests.jsonl") if len(p.tests) == 331]
+def test_process_caps_real_problem_and_records_it(real_data):
+    (big,) = [p for p in real(real_data, "codecontests={d}/sandboxfusion_samples/code_eval_code_contests.jsonl.gz") if len(p.tests) == 331]
     report = BuildReport()
     (out,) = process([big], ProcessConfig(max_tests=30), report)
     assert len(out.tests) == 30 and out.stats["tests_before_cap"] == 331
@@ -129,8 +129,8 @@ def test_any_ngram_mode_is_stricter(contests):
     assert len(report.rejections) > 0
 
 
-def test_date_window(shared_data):
-    problems = real(shared_data, "lcb={d}/sandboxfusion_samples/code_eval_live_code_bench_v1.jsonl")
+def test_date_window(real_data):
+    problems = real(real_data, "lcb={d}/sandboxfusion_samples/code_eval_live_code_bench_v1.jsonl")
     dated = [p.with_(contest_date=d) for p, d in zip(problems, ["2023-08-21T00:00:00", "2024-08-01T00:00:00", None])]
     report = BuildReport()
     kept = list(decontaminate(dated, DecontamConfig(window_start="2024-08-01", window_end="2025-05-01"), report))

@@ -13,9 +13,10 @@ import pytest
 from mcdata.difficulty import ModelConfig, PassRateBand, PassRateConfig, load_rollouts, pass_rate_filter
 from mcdata.report import BuildReport
 from mcdata.schema import Problem
+from conftest import read_json
 
-MINI = "O1-Mini-2024-09-12_N1_codegeneration_1_0.2_eval_all.json"
-PREVIEW = "O1-Preview-2024-09-12_N1_codegeneration_1_0.2_eval_all.json"
+MINI = "O1-Mini-2024-09-12_N1_codegeneration_1_0.2_eval_all.json.gz"
+PREVIEW = "O1-Preview-2024-09-12_N1_codegeneration_1_0.2_eval_all.json.gz"
 
 
 def _slug(title: str) -> str:
@@ -36,8 +37,8 @@ def test_band_notation():
         PassRateConfig(band="0-1")
 
 
-def test_load_rollouts_reads_the_lcb_format_and_names_bad_rows(shared_data, tmp_path):
-    rollouts = load_rollouts(shared_data / "lcb_submissions" / MINI)
+def test_load_rollouts_reads_the_lcb_format_and_names_bad_rows(real_data, tmp_path):
+    rollouts = load_rollouts(real_data / "lcb_submissions" / MINI)
     assert len(rollouts) == 880
     assert all(len(codes) == 1 for codes in rollouts.values())
     assert "class Solution" in rollouts["3517"][0]  # a LeetCode problem's extracted code
@@ -57,11 +58,11 @@ def test_load_rollouts_reads_the_lcb_format_and_names_bad_rows(shared_data, tmp_
 
 
 @pytest.fixture(scope="module")
-def leetcode(shared_data) -> dict[str, Problem]:
+def leetcode(real_data) -> dict[str, Problem]:
     """LeetCodeDataset problems keyed by title slug (LCB and LeetCodeDataset number problems differently)."""
     from mceval.leetcode_format import problem_from_leetcodedataset_row
 
-    path = shared_data / "leetcodedataset" / "LeetCodeDataset-v0.3.1-test.jsonl.gz"
+    path = real_data / "leetcodedataset" / "LeetCodeDataset-v0.3.1-test.jsonl.gz"
     wanted = {"shortest-distance-after-road-addition-queries-i", "find-the-count-of-good-integers",
               "find-maximum-removals-from-source-string", "maximum-xor-score-subarray-queries",
               "find-the-k-th-character-in-string-game-i"}
@@ -75,13 +76,13 @@ def leetcode(shared_data) -> dict[str, Problem]:
     return problems
 
 
-def test_rollouts_file_with_mixed_results(leetcode, shared_data, tmp_path):
+def test_rollouts_file_with_mixed_results(leetcode, real_data, tmp_path):
     """Rollouts = o1-mini's and o1-preview's real LiveCodeBench submissions plus the dataset's reference,
     graded against LeetCodeDataset's tests: 3/3, 2/3, 0/2 (only two given), 1/3 (raw outputs, code
     extracted) and one problem with no rollouts at all."""
     subs = {}
     for name in (MINI, PREVIEW):
-        for row in json.loads((shared_data / "lcb_submissions" / name).read_text()):
+        for row in read_json(real_data / "lcb_submissions" / name):
             if row["platform"] == "leetcode":
                 subs.setdefault(_slug(row["question_title"]), []).append(row)
 

@@ -26,6 +26,7 @@ from mcdata.difficulty.select import Candidate, bucket_of, quotas, select_to_mix
 from mcdata.report import BuildReport
 from mcdata.schema import Problem
 from mcdata.schema import TestCase as Case
+from conftest import read_json
 
 NAMES = [d.name for d in DIMENSIONS]
 ANSWER = {"algorithmic_thinking": 8, "mathematical_depth": 3, "data_structures": 5, "implementation": 6, "constraints": 7}
@@ -290,7 +291,7 @@ def test_predict_calibrate_select_end_to_end_over_http():
     assert notes["selected"] == {"easy": 1, "medium": 3, "hard": 3}
 
 
-def test_calibration_subset_measured_from_a_rollouts_file(shared_data, tmp_path):
+def test_calibration_subset_measured_from_a_rollouts_file(real_data, tmp_path):
     """Pass rates for calibration come from grading a rollouts file for real (o1-mini, o1-preview LiveCodeBench
     submissions + the reference) on LeetCodeDataset problems: 3/3, 2/3, 1/3 and 0/2 at judge levels 2, 4, 7
     and 9; a fifth problem (level 3) has no rollouts and is only predicted: between the level-2 and level-4
@@ -305,7 +306,7 @@ def test_calibration_subset_measured_from_a_rollouts_file(shared_data, tmp_path)
     levels = {"shortest-distance-after-road-addition-queries-i": 2, "find-the-k-th-character-in-string-game-i": 3,
               "find-the-count-of-good-integers": 4, "maximum-xor-score-subarray-queries": 7,
               "find-maximum-removals-from-source-string": 9}
-    path = shared_data / "leetcodedataset" / "LeetCodeDataset-v0.3.1-test.jsonl.gz"
+    path = real_data / "leetcodedataset" / "LeetCodeDataset-v0.3.1-test.jsonl.gz"
     problems = {}
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         for i, line in enumerate(fh):
@@ -314,9 +315,9 @@ def test_calibration_subset_measured_from_a_rollouts_file(shared_data, tmp_path)
                 p = problem_from_leetcodedataset_row(row, where=f"{path}:{i}")
                 problems[row["task_id"]] = p.with_(statement=f"{p.statement}\n[level {levels[row['task_id']]}]")
     codes: dict[str, list[str]] = {}
-    for name in ("O1-Mini-2024-09-12_N1_codegeneration_1_0.2_eval_all.json",
-                 "O1-Preview-2024-09-12_N1_codegeneration_1_0.2_eval_all.json"):
-        for row in json.loads((shared_data / "lcb_submissions" / name).read_text()):
+    for name in ("O1-Mini-2024-09-12_N1_codegeneration_1_0.2_eval_all.json.gz",
+                 "O1-Preview-2024-09-12_N1_codegeneration_1_0.2_eval_all.json.gz"):
+        for row in read_json(real_data / "lcb_submissions" / name):
             slug = re.sub(r"[^a-z0-9]+", "-", row["question_title"].lower()).strip("-")
             codes.setdefault(slug, []).append(row["code_list"][0])
     rollouts = [

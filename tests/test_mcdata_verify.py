@@ -55,9 +55,9 @@ def test_config_rejects_impossible_values():
 
 # ------------------------------------------------------------------------------- real grader, real data
 @pytest.fixture(scope="module")
-def apps_problems(shared_data) -> dict[str, Problem]:
+def apps_problems(real_data) -> dict[str, Problem]:
     report = BuildReport(strict=True)
-    spec = SourceSpec("apps", str(shared_data / "apps-coderl-sample" / "apps_train_sample.jsonl"))
+    spec = SourceSpec("apps", str(real_data / "apps-coderl-sample" / "apps_train_sample.jsonl"))
     return {p.problem_id: p for p in collect([spec], CollectConfig(), report)}
 
 
@@ -94,10 +94,10 @@ def test_too_few_tests_dropped_before_running_anything(apps_problems):
 
 
 @pytest.fixture(scope="module")
-def leetcode_problem(shared_data) -> Problem:
+def leetcode_problem(real_data) -> Problem:
     from mceval.leetcode_format import problem_from_leetcodedataset_row
 
-    path = shared_data / "leetcodedataset" / "LeetCodeDataset-v0.3.1-test.jsonl.gz"
+    path = real_data / "leetcodedataset" / "LeetCodeDataset-v0.3.1-test.jsonl.gz"
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         row = json.loads(fh.readline())
     return problem_from_leetcodedataset_row(row, where=f"{path}:0")

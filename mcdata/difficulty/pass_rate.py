@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Literal, Sequence
 
 from mcdata.difficulty.common import ModelConfig, batched, shared_backend, stage_progress
+from mcdata.io import read_text_file
 from mcdata.report import BuildReport
 from mcdata.schema import Problem
 
@@ -115,7 +116,7 @@ def load_rollouts(path: str | Path, *, extract: Literal["robust", "lcb"] = "robu
     same question are concatenated. Raises ValueError naming the file and row for a malformed row.
     """
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    text = read_text_file(path)
     try:
         rows = json.loads(text)
         rows = rows if isinstance(rows, list) else [rows]

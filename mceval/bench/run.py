@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Literal, Sequence
 
 from mcdata.atomic import atomic_write_json, atomic_write_text
+from mcdata.io import read_text_file
 from mcdata.schema import Problem, SchemaError
 from mceval.bench.cache import GenerationCache, cache_key
 from mceval.bench.lcb_data import LCB_REPO_ID, load_lcb_benchmark, resolve_bench_version, version_files
@@ -197,7 +198,7 @@ def _read_generations_file(path: Path, problems: Sequence[Problem], extract: str
             f"(e.g. {missing[:5]}); check --bench / --release-version / date filters"
         )
     outputs: dict[str, list[str]] = {}
-    for entry in json.loads(path.read_text(encoding="utf-8")):
+    for entry in json.loads(read_text_file(path)):
         qid = str(entry["question_id"])
         if qid in wanted:
             raw = entry.get("output_list") or entry.get("code_list") or []

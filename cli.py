@@ -12,7 +12,9 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+import click
 import typer
+from typer.core import TyperCommand
 
 app = typer.Typer(
     name="microcoder",
@@ -20,7 +22,38 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,  # click's plain help: flags as flags, FOLDER REPO_ID in usage lines
 )
+
+
+class PlainUsageCommand(TyperCommand):
+    """Usage lines in the POSIX style (`FOLDER REPO_ID`), not Typer's `{folder} {repo_id}`."""
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = (param.metavar or param.name or "").upper()
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"microcoder {version('microcoder')}")
+        except PackageNotFoundError:
+            typer.echo("microcoder (not installed: run scripts/setup.sh)")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    _version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """Build code-RL datasets, evaluate code LLMs on LiveCodeBench, train with MicroCoder-GRPO."""
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -192,8 +225,8 @@ def build_dataset_command(
     target_mix: str = typer.Option(None, help="Target difficulty mix for predict, e.g. easy=0.2,medium=0.4,hard=0.4."),
     calibration_size: int = typer.Option(200, help="Problems whose pass rates calibrate the predicted difficulty."),
     push_to_hub: str = typer.Option(None, "--push-to-hub", metavar="REPO_ID", help="Upload the finished folder in one commit."),
-    private: bool = typer.Option(False, help="Create the Hub repo as private."),
-    strict: bool = typer.Option(False, help="Stop at the first bad row or rejected problem instead of recording it."),
+    private: bool = typer.Option(False, "--private", help="Create the Hub repo as private."),
+    strict: bool = typer.Option(False, "--strict", help="Stop at the first bad row or rejected problem instead of recording it."),
     resume: bool = typer.Option(True, "--resume/--no-resume", help="Reuse finished phases of an interrupted build in OUTPUT/.build."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
 ) -> None:
@@ -214,11 +247,11 @@ def build_dataset_command(
     _run(run_build, options)
 
 
-@build_dataset_app.command("push")
+@build_dataset_app.command("push", cls=PlainUsageCommand)
 def build_dataset_push_command(
-    folder: Path = typer.Argument(..., help="A folder written by `microcoder build-dataset`."),
-    repo_id: str = typer.Argument(..., help="Hub dataset repo, owner/name (created if missing)."),
-    private: bool = typer.Option(False, help="Create the repo as private."),
+    folder: Path = typer.Argument(..., metavar="FOLDER", help="A folder written by `microcoder build-dataset`."),
+    repo_id: str = typer.Argument(..., metavar="REPO_ID", help="Hub dataset repo, owner/name (created if missing)."),
+    private: bool = typer.Option(False, "--private", help="Create the repo as private."),
 ) -> None:
     """Upload a built dataset folder to the Hugging Face Hub in one commit (token: HF_TOKEN or `hf auth login`)."""
     from mcdata.command import run_push
@@ -232,6 +265,7 @@ def build_dataset_push_command(
 train_app = typer.Typer(
     help="Train with MicroCoder-GRPO on TRL; `calibrate-temperature` and `plot` are its helpers.",
     pretty_exceptions_enable=False,
+    no_args_is_help=True,
 )
 app.add_typer(train_app, name="train")
 
@@ -307,9 +341,9 @@ def calibrate_temperature_command(
     typer.echo(f"selected temperature: {result.selected_temperature}")
 
 
-@train_app.command("plot")
+@train_app.command("plot", cls=PlainUsageCommand)
 def plot_command(
-    run_dirs: list[Path] = typer.Argument(..., help="One RUN_DIR, or several to overlay."),
+    run_dirs: list[Path] = typer.Argument(..., metavar="RUN_DIR...", help="One RUN_DIR, or several to overlay."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="PNG path (default RUN_DIR/training_curves.png)."),
 ) -> None:
     """Draw the paper's training curves (accuracy, response length, diversity, ...) from metrics.jsonl."""

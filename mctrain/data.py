@@ -15,6 +15,8 @@ import json
 from pathlib import Path
 from typing import Sequence
 
+from mcdata.folder import require_complete
+from mcdata.hub import resolve_reference
 from mcdata.schema import Problem, SchemaError
 
 
@@ -28,18 +30,19 @@ def load_problems(source: str | Path, split: str = "train", *, limit: int | None
     source = str(source)
     local = Path(source).expanduser()
     if local.exists() and not local.is_dir():
-        raise ValueError(f"{source}: expected a `microcoder build-dataset` output directory, got a file")
-    if not local.exists() and (source.startswith((".", "/", "~")) or source.count("/") != 1):
-        raise FileNotFoundError(f"dataset not found: {source} is neither a local directory nor a Hub id (owner/name)")
+        raise ValueError(f"--dataset {source}: is a file; expected a `microcoder build-dataset` output folder or a Hub id")
+    where = resolve_reference(source, "--dataset")
+    if isinstance(where, Path):
+        require_complete(where)
     try:
-        rows = datasets.load_dataset(str(local) if local.exists() else source, split=split)
+        rows = datasets.load_dataset(str(where), split=split)
     except ValueError as exc:
         if "split" in str(exc).lower():
             raise ValueError(f"{source}: no split {split!r} ({exc})") from exc
         raise
     except (datasets.exceptions.DatasetNotFoundError, FileNotFoundError) as exc:
         raise FileNotFoundError(f"dataset not found: {source} ({exc})") from exc
-    except ConnectionError as exc:  # offline, or the Hub unreachable: a setup problem, not a crash
+    except ConnectionError as exc:  # the Hub went away between the check and the download
         raise FileNotFoundError(
             f"dataset {source} is not available: {exc}; pass a local `microcoder build-dataset` directory"
         ) from exc

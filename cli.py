@@ -62,13 +62,38 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _file_in_the_way(path: Path) -> Path | None:
+    """The nearest existing ancestor-or-self of `path` when it is a file (so nothing can be written there)."""
+    for existing in (path, *path.parents):
+        if existing.exists():
+            return None if existing.is_dir() else existing
+    return None
+
+
+def _check_output_folder(path: Path | None, option: str = "--output") -> None:
+    """A folder to write into must not be (or lie under) an existing file: one line, before any work."""
+    if path is not None and (blocker := _file_in_the_way(path)) is not None:
+        where = "is a file" if blocker == path else f"lies under the file {blocker}"
+        _fail(f"{option} {path}: {where}; give a folder")
+
+
+def _check_output_file(path: Path | None, option: str = "--output") -> None:
+    """A file to write must not be an existing folder, nor lie under an existing file."""
+    if path is None:
+        return
+    if path.is_dir():
+        _fail(f"{option} {path}: is a folder; give a file name such as {path / 'curves.png'}")
+    if (blocker := _file_in_the_way(path.parent)) is not None:
+        _fail(f"{option} {path}: lies under the file {blocker}")
+
+
 def _run(fn, *args, **kwargs):
     """Call a library function, turning expected user errors into one-line messages."""
     from mcdata.schema import SchemaError
 
     try:
         return fn(*args, **kwargs)
-    except (FileNotFoundError, SchemaError, ValueError) as exc:
+    except (FileNotFoundError, ConnectionError, SchemaError, ValueError) as exc:
         if os.environ.get("MICROCODER_DEBUG") == "1":
             raise
         _fail(str(exc))
@@ -121,6 +146,7 @@ def eval_command(
 
     # Errors a user can fix (no sandbox, server down, vLLM missing, output dir not writable): one line, exit 2.
     user_errors: tuple[type[BaseException], ...] = (SandboxUnavailableError, ImportError, OSError)
+    _check_output_folder(output)
     if bench is not None:
         if problems is not None:
             _fail("--problems is for grading a problems file; with --bench the problems come from LiveCodeBench")
@@ -235,6 +261,8 @@ def build_dataset_command(
         return
     from mcdata.command import BuildOptions, run_build
 
+    _check_output_folder(output)
+
     options = BuildOptions(
         sources=source, output=output, decontaminate_against=decontaminate_against, eval_window=eval_window,
         ngram=ngram, min_coverage=min_coverage, max_tests=max_tests, near_dup_threshold=near_dup_threshold,
@@ -296,6 +324,8 @@ def train_command(
         return
     from mctrain.train import train_main
 
+    _check_output_folder(output)
+
     values = {
         "dataset": dataset, "model_name_or_path": model, "output_dir": str(output) if output else None,
         "max_steps": max_steps, "truncation_masking": truncation_masking, "ctm_rho": ctm_rho,
@@ -327,6 +357,8 @@ def calibrate_temperature_command(
     """Sweep sampling temperatures and pick the lowest whose response diversity reaches the target."""
     from mctrain.calibrate import CalibrationConfig, calibrate_temperature
 
+    _check_output_folder(output)
+
     options = {k: v for k, v in {"base_url": base_url, "tensor_parallel_size": tensor_parallel_size}.items() if v is not None}
     try:
         temps = tuple(float(t) for t in temperatures.split(","))
@@ -349,6 +381,8 @@ def plot_command(
     """Draw the paper's training curves (accuracy, response length, diversity, ...) from metrics.jsonl."""
     from mctrain.plot import plot_run, plot_runs
 
+    _check_output_file(output, "-o/--output")
+
     if len(run_dirs) == 1:
         path = _run(plot_run, run_dirs[0], output)
     else:
@@ -356,8 +390,12 @@ def plot_command(
     typer.echo(str(path))
 
 def main() -> None:
-    app()
-
+    try:
+        app()
+    except SystemExit as exc:  # Typer turns Ctrl-C into a silent exit 130: say what to do next
+        if exc.code == 130:
+            typer.secho("\ninterrupted: rerun the same command to resume where it stopped", fg=typer.colors.YELLOW, err=True)
+        raise
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -19,7 +19,11 @@ REACH_TIMEOUT_S = 4.0
 
 
 class HubUnreachableError(ConnectionError):
-    """The Hub cannot be reached (offline mode, no network, DNS failure, timeout)."""
+    """The Hub cannot be reached (no network, DNS failure, timeout); `reason` is the short cause."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 def hub_endpoint() -> str:
@@ -52,10 +56,9 @@ def check_hub_reachable(what: str, timeout_s: float = REACH_TIMEOUT_S) -> None:
     except urllib.error.HTTPError:
         return
     except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
+        reason = f"cannot reach {endpoint}: {getattr(exc, 'reason', exc)}"
         raise HubUnreachableError(
-            f"{what}: cannot reach the Hugging Face Hub at {endpoint} ({reason}); "
-            "pass a local folder, or set HF_HUB_OFFLINE=1 to use only the local cache"
+            f"{what}: {reason}; pass a local folder, or set HF_HUB_OFFLINE=1 to use only the local cache", reason
         ) from None
 
 

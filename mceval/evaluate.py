@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
@@ -83,18 +84,36 @@ class EvalSummary:
             "pass@1": self.pass_at_1,
             "pass@k": {f"pass@{k}": v for k, v in self.pass_at_k.items()},
         }
-        return {**head, **data, **extra}
+        return tidy_floats({**head, **data, **extra})
+
+
+def tidy_floats(value: Any, digits: int = 12) -> Any:
+    """Round every float in a JSON-like value to `digits` decimals, so reports read 0.5 rather than
+    0.49999999999999994 (the noise of summing per-problem means; far below any real difference)."""
+    if isinstance(value, float):
+        return round(value, digits)
+    if isinstance(value, Mapping):
+        return {key: tidy_floats(item, digits) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [tidy_floats(item, digits) for item in value]
+    return value
 
 
 # ----------------------------------------------------------------------------- inputs
 
 
 def sha256_file(path: str | Path) -> str:
-    """Content hash recorded in summary.json, so a result can be tied to the exact input files."""
+    """Content hash recorded in summary.json, so a result can be tied to the exact input files
+    (for a dataset folder: the hash of its shards' names and contents, in order)."""
+    path = Path(path)
+    files = sorted(p for p in path.rglob("*.parquet") if ".build" not in p.parts) if path.is_dir() else [path]
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
+    for file in files:
+        if path.is_dir():
+            digest.update(str(file.relative_to(path)).encode() + b"\0")
+        with open(file, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 
@@ -229,6 +248,9 @@ def grade_generations(
     out.mkdir(parents=True, exist_ok=True)
     fingerprint = _fingerprint(graded, generations, config)
     done = _resume(out / PARTIAL_FILE, fingerprint)
+    if done:
+        total = sum(len(generations[p.problem_id]) for p in graded)
+        print(f"resuming: reused {len(done)} of {total} samples graded before the interruption", file=sys.stderr)
     todo = [
         (problem, index, code)
         for problem in graded

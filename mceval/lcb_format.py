@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
+from mcdata.folder import require_complete
 from mcdata.io import read_text_file
 from mcdata.schema import DIFFICULTIES, PLATFORMS, Problem, SchemaError, TestCase
 
@@ -34,6 +35,7 @@ __all__ = [
     "decode_test_cases",
     "encode_test_cases",
     "iter_lcb_rows",
+    "problem_from_any_row",
     "load_lcb_problems",
     "problem_from_lcb_row",
     "problem_to_lcb_row",
@@ -106,14 +108,16 @@ def _test_cases(cases: list[dict[str, Any]], *, public: bool, field: str, where:
 
 
 def _check_functional_json(case: Mapping[str, str], at: str) -> None:
-    """Functional tests: every input line and the output must be JSON (LCB json.loads-es them)."""
+    """Functional tests: every input line and the output must be JSON (LCB json.loads-es them).
+    Integers are only checked as JSON (parse_int=str): one over Python's int-string limit is valid
+    data, which the sandbox and `mceval.compare` handle exactly."""
     for n, line in enumerate(case["input"].split("\n"), 1):
         try:
-            json.loads(line)
+            json.loads(line, parse_int=str)
         except json.JSONDecodeError as exc:
             raise SchemaError(f"{at}: input line {n} is not JSON ({exc})") from None
     try:
-        json.loads(case["output"])
+        json.loads(case["output"], parse_int=str)
     except json.JSONDecodeError as exc:
         raise SchemaError(f"{at}: output is not JSON ({exc})") from None
 
@@ -226,13 +230,20 @@ def problem_to_lcb_row(problem: Problem, *, compress_private: bool = True) -> di
 
 
 def iter_lcb_rows(path: str | Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(where, row) for every row of a .jsonl, .json (a list) or .parquet file."""
+    """(where, row) for every row of a .jsonl, .json (a list) or .parquet file (optionally .gz),
+    or of the shards of a `microcoder build-dataset` folder."""
     path = Path(path)
+    if path.is_dir():
+        for shard in require_complete(path):
+            yield from iter_lcb_rows(shard)
+        return
     if not path.is_file():
         raise FileNotFoundError(f"problems file not found: {path}")
     suffix = path.suffix.lower()
+    if suffix == ".gz":
+        suffix = Path(path.stem).suffix.lower()
     if suffix == ".jsonl":
-        with path.open(encoding="utf-8") as f:
+        with io.StringIO(read_text_file(path)) as f:
             for number, line in enumerate(f, 1):
                 if not line.strip():
                     continue
@@ -255,7 +266,18 @@ def iter_lcb_rows(path: str | Path) -> Iterator[tuple[str, dict[str, Any]]]:
         for number, row in enumerate(pq.read_table(path).to_pylist(), 1):
             yield f"{path}: row {number}", row
     else:
-        raise SchemaError(f"{path}: unsupported problems file type {suffix!r} (use .jsonl, .json or .parquet)")
+        raise SchemaError(f"{path}: unsupported problems file type {suffix!r} (use .jsonl, .json, .parquet or a dataset folder)")
+
+
+def problem_from_any_row(row: Mapping[str, Any], *, where: str) -> Problem:
+    """A LiveCodeBench row, or a row of MicroCoder's own schema (`build-dataset` Parquet, which has
+    `problem_id` and structured `tests` instead of `question_id` and encoded test strings)."""
+    if isinstance(row, Mapping) and "question_id" not in row and "problem_id" in row:
+        try:
+            return Problem.from_row(row)
+        except SchemaError as exc:
+            raise SchemaError(f"{where}: {exc}") from None
+    return problem_from_lcb_row(row, where=where)
 
 
 def load_lcb_problems(path: str | Path) -> list[Problem]:
@@ -263,7 +285,7 @@ def load_lcb_problems(path: str | Path) -> list[Problem]:
     problems: list[Problem] = []
     seen: dict[str, str] = {}
     for where, row in iter_lcb_rows(path):
-        problem = problem_from_lcb_row(row, where=where)
+        problem = problem_from_any_row(row, where=where)
         if problem.problem_id in seen:
             raise SchemaError(f"{where}: duplicate question_id {problem.problem_id!r} (first at {seen[problem.problem_id]})")
         seen[problem.problem_id] = where

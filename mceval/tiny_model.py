@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mcdata.hub import HubUnreachableError, check_hub_reachable, hub_offline, looks_like_local_path
+
 TINY_MODEL_NAME = "tiny-random"
 
 # Qwen2-style special tokens; <|im_end|> ends an assistant turn and is the eos token.
@@ -116,10 +118,19 @@ def load_model_and_tokenizer(name_or_path: str, *, seed: int = 0, dtype: str | N
     local = Path(name_or_path).expanduser()
     if local.is_dir() and not (local / "config.json").is_file():
         raise FileNotFoundError(f"model directory {name_or_path} has no config.json: not a saved transformers model")
-    if not local.is_dir() and name_or_path.startswith((".", "/", "~")):
+    if not local.is_dir() and looks_like_local_path(name_or_path):
         raise FileNotFoundError(f"model directory {name_or_path} does not exist")
+    if not local.is_dir() and not hub_offline():
+        try:  # one quick check instead of minutes of retries; a cached model still loads offline
+            check_hub_reachable(f"model {name_or_path}")
+        except HubUnreachableError:
+            from huggingface_hub import try_to_load_from_cache
+
+            if not isinstance(try_to_load_from_cache(name_or_path, "config.json"), str):
+                raise
+            kwargs["local_files_only"] = True
     try:
-        tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+        tokenizer = AutoTokenizer.from_pretrained(name_or_path, local_files_only=kwargs.get("local_files_only", False))
         model = AutoModelForCausalLM.from_pretrained(name_or_path, **kwargs)
     except OSError as exc:  # transformers' "not found / cannot connect": a user error, not a crash
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

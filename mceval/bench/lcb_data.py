@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Sequence
 
+from mcdata.hub import HubUnreachableError, check_hub_reachable, hub_offline
 from mcdata.schema import Problem, SchemaError
 
 log = logging.getLogger(__name__)
@@ -117,12 +118,11 @@ class ProblemFilter:
 
 def _offline_message(files: Sequence[str], cause: Exception) -> str:
     names = " ".join(files)
+    why = cause.reason if isinstance(cause, HubUnreachableError) else f"{type(cause).__name__}; HF_HUB_OFFLINE may be set"
     return (
-        f"LiveCodeBench file(s) {names} are not in the Hugging Face cache and could not be downloaded "
-        f"({type(cause).__name__}; HF_HUB_OFFLINE may be set or the network is down). Download them once with "
-        f"`hf download {LCB_REPO_ID} {names} --repo-type dataset` (they go to the HF cache, "
-        f"~/.cache/huggingface/hub or $HF_HOME/hub), or pass --dataset-path DIR with files named as on the Hub "
-        f"({', '.join(LCB_FILES)})."
+        f"LiveCodeBench {names}: not in the Hugging Face cache and not downloadable ({why}); download once with "
+        f"`hf download {LCB_REPO_ID} {names} --repo-type dataset`, or pass --dataset-path DIR holding "
+        f"{', '.join(LCB_FILES)} as on the Hub"
     )
 
 
@@ -146,12 +146,21 @@ def locate_lcb_files(version: str, dataset_path: str | Path | None = None, revis
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
     paths = []
-    for name in files:
+    hub_checked = False
+    for index, name in enumerate(files):
+        try:  # the cache first: no network round trip when the files are already here
+            paths.append(Path(hf_hub_download(LCB_REPO_ID, name, repo_type="dataset", revision=revision,
+                                              local_files_only=True)))
+            continue
+        except LocalEntryNotFoundError:
+            pass
         try:
+            if not hub_checked and not hub_offline():  # one quick check instead of minutes of retries
+                check_hub_reachable(f"LiveCodeBench ({LCB_REPO_ID})")
+                hub_checked = True
             paths.append(Path(hf_hub_download(LCB_REPO_ID, name, repo_type="dataset", revision=revision)))
         except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as exc:
-            missing = files[files.index(name):]
-            raise BenchDataError(_offline_message(missing, exc)) from None
+            raise BenchDataError(_offline_message(files[index:], exc)) from None
     return paths
 
 

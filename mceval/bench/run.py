@@ -154,6 +154,9 @@ def generate_all(
     missing = [i for i, key in enumerate(keys) if key not in cache]
     stats = {"model_id": model_id, "cached_prompts": len(prompts) - len(missing), "generated_prompts": len(missing),
              "generate_s": 0.0}
+    if len(missing) < len(prompts) and console is not None:
+        console.print(f"resuming: reused cached generations for {len(prompts) - len(missing)} of {len(prompts)} problems "
+                      f"({out / CACHE_FILE})")
     if missing:
         started = time.perf_counter()
         backend = backend or _backend(config, model_id)
@@ -211,7 +214,7 @@ def run_benchmark(config: BenchConfig, console=None) -> dict[str, Any]:
     """Load the benchmark slice, generate or read generations, grade, write reports; returns summary.json's dict."""
     from rich.console import Console
 
-    from mceval.evaluate import grade_generations
+    from mceval.evaluate import grade_generations, tidy_floats
     from mceval.extract import extract_code
     from mceval.types import GradeConfig
 
@@ -282,7 +285,7 @@ def run_benchmark(config: BenchConfig, console=None) -> dict[str, Any]:
     write_plot(out / "report.png", runs, summary, primary)
     summary["files"] = {"summary": "summary.json", "samples": "samples.jsonl", "problems": "problems.jsonl",
                         "generations": "generations.json", "eval_all": eval_all_name, "plot": "report.png"}
-    atomic_write_json(out / "summary.json", summary)
+    atomic_write_json(out / "summary.json", tidy_floats(summary))
     for mode in config.comparisons:
         console.print(results_table(summary, mode))
     return summary

@@ -20,6 +20,7 @@ from mceval.bench.backends.base import GenerationBackend, Messages, prompt_seed
 from mceval.bench.types import Completion, SamplingConfig
 
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+PROBE_TIMEOUT_S = 5.0
 
 
 class ServerError(RuntimeError):
@@ -53,7 +54,8 @@ class OpenAIBackend(GenerationBackend):
         self.max_retries = max_retries
         self.request_timeout_s = request_timeout_s
         self.backoff_s = backoff_s
-        self.model_id = model or self._first_served_model()
+        served = self._probe()
+        self.model_id = model or self._first_served_model(served)
 
     # ------------------------------------------------------------------ HTTP
     def _request(self, method: str, path: str, payload: dict | None = None) -> dict:
@@ -77,8 +79,21 @@ class OpenAIBackend(GenerationBackend):
                 last_error = f"{url}: {exc}"
         raise ServerError(f"giving up after {self.max_retries + 1} attempts: {last_error}")
 
-    def _first_served_model(self) -> str:
-        models = self._request("GET", "/models").get("data") or []
+    def _probe(self, timeout_s: float = PROBE_TIMEOUT_S) -> dict | None:
+        """Ask the server once, quickly, before any work: a wrong or dead --base-url is one clear
+        line at once instead of minutes of retries. Returns /models when the server lists them."""
+        request = urllib.request.Request(f"{self.base_url}/models", headers={"Authorization": f"Bearer {self.api_key}"})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout_s) as response:
+                return json.loads(response.read().decode("utf-8"))
+        except urllib.error.HTTPError:
+            return None  # it answers; generation requests report their own errors
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise ServerError(f"--base-url {self.base_url}: no OpenAI-compatible server answers ({reason}); is it running?") from None
+
+    def _first_served_model(self, served: dict | None) -> str:
+        models = (served or self._request("GET", "/models")).get("data") or []
         if not models:
             raise ServerError(f"{self.base_url}/models lists no model; pass --model")
         return str(models[0]["id"])

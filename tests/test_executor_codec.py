@@ -1,6 +1,6 @@
-"""The functional child's JSON codec (`mceval.executor.encode_result` / `decode_argument`) uses the
-C scanner and encoder directly, to keep a forked child's page writes few; it must read and write
-exactly what `json` does."""
+"""The functional child's JSON codec (`mceval.sandbox.inner.codec`) uses the C scanner and
+encoder directly, to keep a forked child's page writes few; it must read and write exactly what
+`json` does. Results travel to the supervisor in flat child frames (`mceval.sandbox.inner.wire`)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,8 @@ import json
 
 import pytest
 
-from mceval.executor import (
-    FRAME_HEADER,
-    Server,
-    decode_argument,
-    encode_result,
-    result_frame,
-)
+from mceval.sandbox.inner.codec import decode_argument, encode_result
+from mceval.sandbox.inner.wire import RESULT, child_frame, split_child_frames
 
 VALUES = [0, -7, 10**30, 1.5, 0.1 + 0.2, float("nan"), float("inf"), True, None, "héllo \"q\" \n", [1, [2, (3, 4)]],
           (1, 2), {"a": [1.0, {"b": None}]}, {1: "int key"}, [], {}, ""]
@@ -47,9 +42,8 @@ def test_bad_argument_is_a_value_error(line):
         decode_argument(line)
 
 
-def test_result_frame_carries_the_text_as_its_blob():
-    frame = result_frame("[1, 2]")
-    n_json, _ = FRAME_HEADER.unpack_from(frame)
-    assert json.loads(frame[FRAME_HEADER.size : FRAME_HEADER.size + n_json]) == {"kind": "result"}
-    buf = bytearray(frame)
-    assert Server._pop_frames(buf) == [{"kind": "result", "result": "[1, 2]"}] and not buf
+def test_result_frame_carries_the_text_unparsed():
+    partial = child_frame(RESULT, b"[3, 4]")[:-2]
+    buf = bytearray(child_frame(RESULT, encode_result([1, 2]).encode()) + partial)
+    assert split_child_frames(buf, 1 << 20) == [("result", b"[1, 2]")]
+    assert buf == partial  # an incomplete frame waits for more bytes

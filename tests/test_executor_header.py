@@ -1,49 +1,46 @@
-"""The sandbox server runs a solution's leading imports of preloaded modules once, outside the
-children (`Server.functional_module`); this checks what it splits off and what it refuses.
-The end-to-end equivalence is checked through the grader in test_grader_idioms.py."""
+"""Functional solutions that start with LeetCodeDataset's import block run their remainder in a
+namespace where that block already ran, built once in the zygote from a constant
+(`mceval.sandbox.inner.child`: `split_header`, `Namespaces`); this checks what is split off and
+what is refused. The end-to-end equivalence is checked through the grader in test_grader_idioms.py."""
 
 from __future__ import annotations
 
-import gc
 import math
 
 import pytest
 
-from mceval.executor import Server
+from mceval.sandbox.inner.child import LEETCODE_HEADER, Namespaces, split_header
 
 
-@pytest.fixture(scope="module")
-def server():
-    yield Server({}, -1, -1)  # the constructor only builds the preamble; no fds are touched
-    gc.unfreeze()  # caching a header freezes the collector's objects, as in the sandbox
+def test_header_is_split_off_and_line_numbers_are_kept():
+    code = LEETCODE_HEADER + "\nclass Solution:\n    pass\n"
+    name, rest = split_header(code)
+    assert name == "leetcode"
+    assert rest == "\n" * LEETCODE_HEADER.count("\n") + "\nclass Solution:\n    pass\n"
+    assert rest.count("\n") == code.count("\n")  # same line numbers as the original
 
 
-def test_header_is_run_once_and_line_numbers_are_kept(server):
-    code = "import math\nfrom math import *\n\nclass Solution:\n    pass\n"
-    module, rest = server.functional_module(code)
-    assert module is not server.functional_main
-    assert rest == "\n\n\nclass Solution:\n    pass\n"  # same line numbers as the original
-    assert module.pow is math.pow  # the header's star import re-binds what the preamble un-shadowed
-    assert "pow" not in vars(server.functional_main)
-    again, _ = server.functional_module(code + "# another sample\n")
-    assert again is module  # cached per distinct header
+def test_prebuilt_namespace_is_the_header_run_after_the_preamble():
+    spaces = Namespaces()
+    assert spaces.module("leetcode").pow is math.pow  # the header's star import re-binds what the preamble un-shadowed
+    assert "pow" not in vars(spaces.module("plain"))
+    assert spaces.module("leetcode").inf == math.inf
 
 
 @pytest.mark.parametrize("code", [
-    "from sys import stdin\nclass Solution: pass",  # would bind the server's stdin, not the child's
-    "import numpy as np\nclass Solution: pass",  # aliases and modules outside the allowlist
-    "import os.path\nclass Solution: pass",
-    "from __future__ import annotations\nimport math\nclass Solution: pass",  # must stay first
-    "x = 1\nimport math\nclass Solution: pass",  # only LEADING imports
-    "from math import (\n    floor)\nclass Solution: pass",
+    "from sys import stdin\nclass Solution: pass",
+    "import math\nfrom math import *\nclass Solution: pass",  # any other header runs in the child
+    "from __future__ import annotations\n" + LEETCODE_HEADER + "class Solution: pass",
+    LEETCODE_HEADER + "from __future__ import annotations\nclass Solution: pass",  # compiled whole: SyntaxError kept
+    LEETCODE_HEADER.replace("import random\n", "") + "class Solution: pass",
     "class Solution: pass",
 ])
-def test_not_split(server, code):
-    module, rest = server.functional_module(code)
-    assert module is server.functional_main and rest == code
+def test_other_code_runs_whole_in_the_plain_namespace(code):
+    assert split_header(code) == ("plain", code)
 
 
-def test_failing_header_runs_in_the_child(server):
-    code = "from math import no_such_name\nclass Solution: pass"
-    module, rest = server.functional_module(code)
-    assert module is server.functional_main and rest == code  # the child raises the ImportError
+def test_the_prebuilt_namespaces_do_not_depend_on_samples():
+    """Built from constants only: two zygotes build the same names, whatever ran before."""
+    one, two = Namespaces(), Namespaces()
+    for name in ("plain", "leetcode"):
+        assert sorted(vars(one.module(name))) == sorted(vars(two.module(name)))

@@ -41,10 +41,10 @@ atexit.register(_listener.close)
 
 def _mounted_children(directory: Path) -> list[str]:
     """Entries of `directory` the sandbox may show: only those leading to the interpreter's install."""
-    from mceval.sandbox import _interpreter_binds
+    from mceval.sandbox.binds import visible_paths
 
     d = str(directory).rstrip("/") + "/"
-    return sorted({b[len(d):].split("/")[0] for b in _interpreter_binds() if b.startswith(d)})
+    return sorted({b[len(d):].split("/")[0] for b in visible_paths() if b.startswith(d)})
 
 
 _VISIBLE_ONLY = [(str(d), _mounted_children(d)) for d in (Path.home(), REPO, REPO.parent)]
@@ -235,7 +235,7 @@ def cgroup_active() -> bool:
     from mceval.sandbox import Sandbox
 
     with Sandbox() as sb:
-        return sb.cgroup is not None
+        return sb.cgroup is not None and sb.cgroup.limited
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,32 @@
+"""Entry point of a sandbox: `python -I -S launch.py CONFIG_JSON`, started by
+`mceval.sandbox.Sandbox`. Standard library only: the project is not mounted inside, and nothing of
+the grader (whose memory holds expected outputs) may be imported. See boot.py for what follows.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+
+PACKAGE = "mceval_sandbox_inner"
+
+
+def _load_package() -> None:
+    """Import this folder as a package under a private name, before anything is mounted (the
+    sandbox never sees these files). Every module is loaded now, so the zygote and the children
+    inherit them."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    spec = importlib.util.spec_from_file_location(PACKAGE, os.path.join(here, "__init__.py"),
+                                                  submodule_search_locations=[here])
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[PACKAGE] = package
+    spec.loader.exec_module(package)
+    for name in ("wire", "codec", "isolate", "meter", "child", "zygote", "supervisor", "boot"):
+        __import__(f"{PACKAGE}.{name}")
+
+
+if __name__ == "__main__":
+    _load_package()
+    sys.modules[f"{PACKAGE}.boot"].boot(json.loads(sys.argv[1]))

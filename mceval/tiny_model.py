@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mcdata.hub import HubUnreachableError, check_hub_reachable, hub_offline, looks_like_local_path
+from mceval.gguf_model import resolve_model
 
 TINY_MODEL_NAME = "tiny-random"
 
@@ -108,11 +109,14 @@ def save_tiny_model(directory: str | Path, seed: int = 0, **model_options) -> Pa
 
 
 def load_model_and_tokenizer(name_or_path: str, *, seed: int = 0, dtype: str | None = None):
-    """`tiny-random` builds the tiny model; anything else goes to `from_pretrained`
-    (local directory or Hub id already in the cache)."""
+    """`tiny-random` builds the tiny model; `smollm2-135m` (the small real model) and `*.gguf` files
+    load through a converted folder (mceval.gguf_model); anything else goes to `from_pretrained`
+    (local directory, or a Hub id when the Hub answers or the model is cached)."""
     if name_or_path == TINY_MODEL_NAME:
         return build_tiny_model(seed)
     from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    name_or_path = resolve_model(name_or_path)  # smollm2-135m / *.gguf -> a converted local folder
 
     kwargs = {"dtype": dtype} if dtype else {}
     local = Path(name_or_path).expanduser()

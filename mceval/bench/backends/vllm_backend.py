@@ -13,6 +13,7 @@ from typing import Any, Iterator, Sequence
 
 from mceval.bench.backends.base import GenerationBackend, Messages, prompt_seed
 from mceval.bench.types import Completion, SamplingConfig
+from mceval.gguf_model import resolve_model
 from mceval.prompts import render_prompt
 
 
@@ -44,7 +45,7 @@ class VLLMBackend(GenerationBackend):
         self.model_id = model
         self.chunk_size = max(1, chunk_size)
         options = dict(
-            model=model,
+            model=resolve_model(model),  # smollm2-135m / *.gguf -> a converted local folder
             tensor_parallel_size=tensor_parallel_size,
             dtype=dtype,
             gpu_memory_utilization=gpu_memory_utilization,

@@ -154,3 +154,32 @@ def test_one_backend_per_model_across_stage_calls():
     assert first is again  # sampling settings are per call, not part of the model's identity
     close_backends()
     assert _BACKENDS == {}
+
+
+def test_rollouts_are_matched_on_source_and_id(real_data, tmp_path):
+    """Issue 11 §2: an APPS problem numbered 2727 was graded with the code LiveCodeBench's 2727 got. A rollouts
+    row without a source serves an id only one source uses; a row naming its source serves that source only."""
+    from mcdata.collect import CollectConfig, SourceSpec, collect
+
+    specs = [f"lcb={real_data / 'sandboxfusion_samples/code_eval_live_code_bench_v1.jsonl'}",
+             f"apps={real_data / 'apps-coderl-sample/apps_train_sample.jsonl'}"]
+    problems = list(collect([SourceSpec.parse(s) for s in specs], CollectConfig(), BuildReport()))
+    lcb = {p.problem_id: p for p in problems if p.source == "lcb"}
+    apps_2727 = next(p for p in problems if p.problem_id == "1").with_(problem_id="2727")  # APPS numbers 0-4999 too
+    pool = [lcb["2727"], lcb["abc301_a"], apps_2727]
+    rollouts = str(real_data / "lcb_submissions" / PREVIEW)
+
+    report = BuildReport()
+    out = {(p.source, p.problem_id): p for p in pass_rate_filter(pool, PassRateConfig(k=1, rollouts=rollouts, missing="keep", band="[0,1]", workers=2), report)}
+    assert out[("lcb", "abc301_a")].stats["pass_rate_k"] == 1  # a unique id: used
+    assert out[("lcb", "2727")].stats["pass_rate_status"] == "ambiguous_id"  # shared with APPS: used for neither
+    assert out[("apps", "2727")].stats["pass_rate_status"] == "ambiguous_id"
+    assert report.notes["pass_rate"]["ambiguous_id_examples"] == ["2727"]
+
+    row = next(r for r in read_json(real_data / "lcb_submissions" / PREVIEW) if r["question_id"] == "2727")
+    named = tmp_path / "named.json"
+    named.write_text(json.dumps([{"question_id": "2727", "source": "lcb", "code_list": row["code_list"]}]))
+    report = BuildReport()
+    out = {(p.source, p.problem_id): p for p in pass_rate_filter(pool, PassRateConfig(k=1, rollouts=str(named), band="[0,1]", workers=2), report)}
+    assert set(out) == {("lcb", "2727")} and out[("lcb", "2727")].stats["pass_rate_solved"] == int(row["graded_list"][0])
+    assert {r.problem_id: r.kind for r in report.rejections} == {"abc301_a": "no rollouts", "2727": "no rollouts"}

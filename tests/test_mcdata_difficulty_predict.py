@@ -1,10 +1,11 @@
-"""Predict-calibrate-select: the judge-answer parser, the calibration fits and the selection to a target mix,
-each with exact expectations; then the whole judge path on the tiny random model (garbage answers must be
-recorded as unparseable, not crash)."""
+"""Predict-calibrate-select (issue 11 §2): the strict judge-answer parser and its one retry, the calibration
+fits, the selection (the target mix caps the easy share; hard and medium problems are kept), the calibration
+subset sampled across sources, then the whole judge path on the tiny random model and over HTTP."""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -46,52 +47,50 @@ def test_parses_plain_json():
     assert parse_judge_scores(json.dumps(ANSWER)) == {k: float(v) for k, v in ANSWER.items()}
 
 
-def test_parses_answer_after_reasoning_fences_and_think_block():
+def test_parses_the_object_the_answer_ends_with():
     decoy = json.dumps({n: 1 for n in NAMES})
     text = (
         f"<think>maybe {decoy}? no, harder.</think>\nThe problem needs a segment tree.\n"
-        f"```json\n{json.dumps(ANSWER, indent=2)}\n```\nDone."
+        f"```json\n{json.dumps(ANSWER, indent=2)}\n```"
     )
     assert parse_judge_scores(text)["algorithmic_thinking"] == 8.0
     # an unclosed reasoning block ends at </think>
     assert parse_judge_scores(f"{decoy} hmm </think> {json.dumps(ANSWER)}")["constraints"] == 7.0
-
-
-def test_last_complete_object_wins_and_loose_keys_and_values_are_accepted():
-    loose = {"Algorithmic Thinking": "9/10", "Mathematical-Depth": 2, "DATA_STRUCTURES": "4",
-             "implementation": 6.5, "Constraints": 10, "comment": "hard"}
-    text = f"first guess {json.dumps(ANSWER)} final: {json.dumps({'scores': loose})}"
-    assert parse_judge_scores(text) == {
-        "algorithmic_thinking": 9.0, "mathematical_depth": 2.0, "data_structures": 4.0,
-        "implementation": 6.5, "constraints": 10.0,
-    }
-
-
-def test_parses_name_score_lines():
-    text = (
-        "Scores:\n- **Algorithmic Thinking**: 7\n- Mathematical depth: 4/10\n- data_structures = 3\n"
-        "- Implementation - 5\n- Constraints: 6\n"
-    )
-    assert parse_judge_scores(text) == {
-        "algorithmic_thinking": 7.0, "mathematical_depth": 4.0, "data_structures": 3.0,
-        "implementation": 5.0, "constraints": 6.0,
-    }
+    assert parse_judge_scores(f"first guess {decoy}, final answer: {json.dumps(ANSWER)}")["constraints"] == 7.0
 
 
 @pytest.mark.parametrize(
     "text, message",
     [
+        # the issue's misreadings: free text is never guessed at
+        ("Implementation: 2 nested loops, so 4", "does not end with a JSON object"),
+        ("Algorithmic thinking score: 8", "does not end with a JSON object"),
+        (f"{json.dumps(ANSWER)} That is my answer.", "does not end with a JSON object"),
         ("", "empty"),
-        ("!!##$$ 3 3 3 {{ [", "no score"),
-        (json.dumps({k: v for k, v in ANSWER.items() if k != "constraints"}), "no score"),
+        ("!!##$$ 3 3 3 {{ [", "does not end with a JSON object"),
+        (json.dumps({k: v for k, v in ANSWER.items() if k != "constraints"}), "missing \\['constraints'\\]"),
+        (json.dumps({**ANSWER, "comment": "hard"}), "unexpected \\['comment'\\]"),
         (json.dumps({**ANSWER, "implementation": 11}), "outside"),
         (json.dumps({**ANSWER, "implementation": 0}), "outside"),
-        (json.dumps({**ANSWER, "implementation": "hard"}), "no score"),
+        (json.dumps({**ANSWER, "implementation": "7/10"}), "not an integer"),
+        (json.dumps({**ANSWER, "implementation": 6.5}), "not an integer"),
+        (json.dumps({"Algorithmic Thinking": 8, **{k: v for k, v in ANSWER.items() if k != "algorithmic_thinking"}}), "missing"),
     ],
 )
 def test_unparseable_answers_raise(text, message):
     with pytest.raises(JudgeParseError, match=message):
         parse_judge_scores(text)
+
+
+def test_the_prompt_example_is_not_a_parseable_answer():
+    """A judge that repeats the prompt's example used to be read as scoring every dimension 5."""
+    from mcdata.difficulty.judge import answer_template
+
+    problem = Problem("p1", "test", "Read n and print n squared. " * 3, (Case("1\n", "1\n"),))
+    prompt = build_judge_messages(problem)[-1]["content"]
+    assert answer_template() in prompt
+    with pytest.raises(JudgeParseError):
+        parse_judge_scores(answer_template())
 
 
 def test_score_answers_averages_parseable_samples_and_records_failures():
@@ -102,7 +101,7 @@ def test_score_answers_averages_parseable_samples_and_records_failures():
     failed = score_answers(["garbage", ""])
     assert failed.scores is None and failed.difficulty is None
     assert failed.stats()["predict_status"] == "unparseable"
-    assert "empty answer" in failed.error and "no score" in failed.error
+    assert "empty answer" in failed.error and "does not end with a JSON object" in failed.error
 
 
 def test_judge_prompt_names_every_dimension_and_truncates_long_statements():
@@ -155,26 +154,52 @@ def test_parse_mix_and_buckets():
     assert [bucket_of(r) for r in (0.7, 0.69, 0.31, 0.3, 0.0)] == ["easy", "medium", "medium", "hard", "hard"]
 
 
-def test_selection_keeps_the_hardest_to_the_target_mix():
+def test_selection_caps_the_easy_share_and_keeps_every_hard_and_medium_problem():
     rates = {"easy": [0.95, 0.9, 0.85, 0.8, 0.75, 0.72, 0.99, 0.98, 0.97, 0.71],
              "medium": [0.5, 0.6, 0.4, 0.35, 0.65, 0.45], "hard": [0.1, 0.2, 0.0, 0.3]}
     candidates = [Candidate(f"{b}{i}", r, b) for b, rs in rates.items() for i, r in enumerate(rs)]
     chosen, quota = select_to_mix(candidates, parse_mix("easy=0.2,medium=0.4,hard=0.4"))
-    # N = min(10/0.2, 6/0.4, 4/0.4) = 10 -> 2 easy, 4 medium, 4 hard
-    assert quota == {"easy": 2, "medium": 4, "hard": 4}
-    assert chosen == {"easy9", "easy5", "medium3", "medium2", "medium5", "medium0", "hard0", "hard1", "hard2", "hard3"}
+    # 10 medium + hard kept; easy <= 0.2 of the total -> 0.25 * 10 = 2, the hardest easy ones first
+    assert quota == {"easy": 2, "medium": 6, "hard": 4}
+    assert chosen == {f"medium{i}" for i in range(6)} | {f"hard{i}" for i in range(4)} | {"easy9", "easy5"}
     capped, quota = select_to_mix(candidates, parse_mix("easy=0.2,medium=0.4,hard=0.4"), max_total=5)
-    assert quota == {"easy": 1, "medium": 2, "hard": 2} and "easy9" in capped and "hard2" in capped
+    assert quota == {"easy": 0, "medium": 1, "hard": 4} and "medium3" in capped  # hardest buckets first
 
 
-def test_quota_rounding_uses_largest_remainders_and_an_empty_bucket_selects_nothing():
-    # N = min(3/0.5, 3/0.25, 3/0.25) = 6 -> 3, 1.5, 1.5 -> floors 3, 1, 1; one left goes to medium (tie, first)
-    assert quotas({"easy": 3, "medium": 3, "hard": 3}, {"easy": 0.5, "medium": 0.25, "hard": 0.25}) == {
-        "easy": 3, "medium": 2, "hard": 1}
-    assert quotas({"easy": 7, "medium": 0, "hard": 2}, parse_mix("easy=0.2,medium=0.4,hard=0.4")) == {
-        "easy": 0, "medium": 0, "hard": 0}
-    assert quotas({"easy": 7, "medium": 0, "hard": 2}, parse_mix("easy=0.5,hard=0.5")) == {
-        "easy": 2, "medium": 0, "hard": 2}
+def test_few_or_no_easy_problems_keep_every_hard_one():
+    """The issue's pools: 31/93/63 kept 31/62/62 (hard problems thrown away) and 0 easy kept nothing."""
+    mix = parse_mix("easy=0.2,medium=0.4,hard=0.4")
+    assert quotas({"easy": 31, "medium": 93, "hard": 63}, mix) == {"easy": 31, "medium": 93, "hard": 63}
+    assert quotas({"easy": 0, "medium": 93, "hard": 63}, mix) == {"easy": 0, "medium": 93, "hard": 63}
+    assert quotas({"easy": 40, "medium": 30, "hard": 30}, mix) == {"easy": 15, "medium": 30, "hard": 30}
+    assert quotas({"easy": 7, "medium": 5, "hard": 2}, parse_mix("hard=1")) == {"easy": 0, "medium": 0, "hard": 2}
+    from mcdata.difficulty.select import dropped_reasons
+
+    assert dropped_reasons({"easy": 40, "medium": 30, "hard": 30}, {"easy": 15, "medium": 30, "hard": 30}, mix) == {
+        "easy": "25 dropped: easy share capped at 20% of the selection"}
+
+
+def test_calibration_subset_is_stratified_by_source():
+    """The first N problems of the stream all came from the first source; the subset follows the shares."""
+    from mcdata.difficulty.predict import _Scored, calibration_subset
+
+    scored = {str(i): _Scored(0.5, "apps" if i < 300 else "lcb" if i < 400 else "taco", str(i)) for i in range(410)}
+    subset = calibration_subset(scored, 41)
+    by_source = Counter(scored[k].source for k in subset)
+    assert by_source == {"apps": 30, "lcb": 10, "taco": 1}
+    assert subset != [str(i) for i in range(41)] and subset == calibration_subset(scored, 41)  # fixed, not stream order
+    scored["5"] = _Scored(None, "apps", "5")  # unparseable: never measured
+    assert "5" not in calibration_subset(scored, 410)
+
+
+def test_a_model_must_be_named():
+    from mcdata.difficulty import PassRateConfig
+
+    with pytest.raises(ValueError, match="predict needs a judge model"):
+        PredictConfig()
+    with pytest.raises(ValueError, match="--model tiny-random"):
+        PassRateConfig()
+    assert PassRateConfig(model=ModelConfig(model="tiny-random")).model.model == "tiny-random"
 
 
 # ------------------------------------------------------------------------- the judge on a tiny model
@@ -185,42 +210,32 @@ def _problems(n: int) -> list[Problem]:
     ]
 
 
-def test_tiny_model_judge_answers_are_recorded_as_unparseable():
-    """The real hf backend with the tiny random model: its output is noise, so every problem must end as a
-    recorded 'unparseable' rejection (or be kept, if asked), with the raw answer kept for inspection."""
+def test_tiny_model_judge_answers_are_kept_flagged_or_dropped():
+    """The real hf backend with the tiny random model: its output is noise, so every problem is asked once
+    more and then kept flagged 'unparseable' (the default) or, if asked, dropped with a recorded reason."""
     judge = ModelConfig(backend="hf", model="tiny-random", temperature=0.0, max_tokens=24)
     report = BuildReport()
     with pytest.warns(UserWarning, match="min_calibration_points"):
         kept = list(predict_filter(_problems(3), PredictConfig(judge=judge, batch_size=2), report))
-    assert kept == []
-    rejections = report.rejections_by("predict")
-    assert [r.problem_id for r in rejections] == ["p0", "p1", "p2"]
-    for r in rejections:
-        assert r.reason.startswith("judge answer unparseable")
-        assert r.detail["predict_status"] == "unparseable"
-        assert isinstance(r.detail["predict_raw"], str)
+    assert [p.problem_id for p in kept] == ["p0", "p1", "p2"] and report.rejections == []
+    for p in kept:
+        assert p.stats["predict_status"] == "unparseable" and p.stats["predict_retried"] is True
+        assert "after asking again" in p.stats["predict_error"] and isinstance(p.stats["predict_raw"], str)
+    assert report.notes["predict"]["unparseable"] == 3
 
     report = BuildReport()
     with pytest.warns(UserWarning):
-        kept = list(predict_filter(_problems(2), PredictConfig(judge=judge, unparseable="keep"), report))
-    assert [p.problem_id for p in kept] == ["p0", "p1"]
-    assert all(p.stats["predict_status"] == "unparseable" for p in kept)
-    assert report.rejections == []
-
-
-def test_strict_report_turns_an_unparseable_answer_into_an_error():
-    from mcdata.report import RejectionError
-
-    judge = ModelConfig(backend="hf", model="tiny-random", temperature=0.0, max_tokens=8)
-    with pytest.raises(RejectionError, match="judge answer unparseable"), pytest.warns(UserWarning):
-        list(predict_filter(_problems(1), PredictConfig(judge=judge), BuildReport(strict=True)))
+        assert list(predict_filter(_problems(2), PredictConfig(judge=judge, unparseable="drop"), report)) == []
+    assert [r.reason.startswith("judge answer unparseable") for r in report.rejections_by("predict")] == [True, True]
 
 
 # ------------------------------------------------- the whole stage against an OpenAI-compatible server
 class _ScriptedJudge:
     """A real HTTP server on 127.0.0.1 speaking the OpenAI chat-completions protocol. It stands in for the
     judge LLM only (the outermost boundary): each statement carries "[level L]" and the answer scores every
-    dimension L, wrapped in reasoning text so the real parser does real work."""
+    dimension L, wrapped in reasoning text so the real parser does real work. "[sloppy L]" answers in free
+    text first ("Implementation: 2 nested loops, so 4") and with the JSON object when asked again;
+    "[garbage]" never answers usably."""
 
     def __enter__(self) -> str:
         import re
@@ -244,8 +259,14 @@ class _ScriptedJudge:
 
             def do_POST(self):
                 request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                level = int(re.search(r"\[level (\d+)\]", request["messages"][-1]["content"]).group(1))
-                text = f"Let me think about it.\n```json\n{json.dumps({n: level for n in NAMES})}\n```"
+                statement = request["messages"][1]["content"]
+                retry = len(request["messages"]) > 2
+                found = re.search(r"\[(level|sloppy) (\d+)\]", statement)
+                if found and (found.group(1) == "level" or retry):
+                    level = int(found.group(2))
+                    text = f"Let me think about it.\n```json\n{json.dumps({n: level for n in NAMES})}\n```"
+                else:
+                    text = "Algorithmic thinking score: 8\nImplementation: 2 nested loops, so 4"
                 self._reply({"choices": [{"index": 0, "message": {"role": "assistant", "content": text},
                                           "finish_reason": "stop"}], "usage": {"completion_tokens": 20}})
 
@@ -262,19 +283,22 @@ def test_predict_calibrate_select_end_to_end_over_http():
     """Levels 1..10 give judge difficulties (L-1)/9. Five problems carry measured pass rates
     (L1: 1.0, L4: 0.5, L6: 0.75, L8: 0.25, L10: 0.0); the isotonic fit pools L4/L6 to 0.625, so the
     predicted pass rates are L1 1.0, L2 0.875, L3 0.75 (easy), L4-L6 0.625, L7 0.4375 (medium), L8 0.25,
-    L9 0.125, L10 0.0 (hard). The mix 0.2/0.4/0.4 keeps N = min(3/0.2, 4/0.4, 3/0.4) = 7: 1 easy, 3 medium,
-    3 hard (largest remainders), the lowest predicted pass rates first (ties in input order)."""
+    L9 0.125, L10 0.0 (hard). L11 answers in free text first and is scored 9 (hard) on the retry; L12 never
+    answers usably and is kept, flagged. The mix 0.2/0.4/0.4 caps the easy share: all 4 medium and 4 hard
+    stay, and easy <= 0.25 * 8 -> 2, the hardest easy ones (L2, L3)."""
     measured = {1: 1.0, 4: 0.5, 6: 0.75, 8: 0.25, 10: 0.0}
     problems = [
         Problem(f"L{level}", "test", f"Print the answer. [level {level}]", (Case("1\n", "1\n"),),
                 stats={"pass_rate": measured[level], "pass_rate_k": 4} if level in measured else {})
         for level in range(1, 11)
     ]
+    problems.append(Problem("L11", "test", "Print the answer. [sloppy 9]", (Case("1\n", "1\n"),)))
+    problems.append(Problem("L12", "test", "Print the answer. [garbage]", (Case("1\n", "1\n"),)))
     report = BuildReport()
     with _ScriptedJudge() as base_url:
         cfg = PredictConfig(judge=ModelConfig(backend="openai", base_url=base_url, temperature=0.0), batch_size=4)
         kept = list(predict_filter(problems, cfg, report))
-    assert [p.problem_id for p in kept] == ["L3", "L4", "L5", "L7", "L8", "L9", "L10"]
+    assert [p.problem_id for p in kept] == ["L2", "L3", "L4", "L5", "L6", "L7", "L8", "L9", "L10", "L11", "L12"]
     by_id = {p.problem_id: p for p in kept}
     assert by_id["L7"].stats["predict_pass_rate"] == pytest.approx(0.4375)
     assert by_id["L7"].stats["predict_bucket"] == "medium"
@@ -282,13 +306,14 @@ def test_predict_calibrate_select_end_to_end_over_http():
     assert by_id["L9"].stats["predict_scores"] == {n: 9.0 for n in NAMES}
     assert by_id["L9"].stats["predict_difficulty"] == pytest.approx(8 / 9, abs=1e-6)
     assert by_id["L9"].stats["predict_calibration"] == "isotonic"
+    assert by_id["L11"].stats["predict_retried"] is True and by_id["L11"].stats["predict_scores"] == {n: 9.0 for n in NAMES}
+    assert by_id["L12"].stats["predict_status"] == "unparseable" and "predict_bucket" not in by_id["L12"].stats
     rejected = {r.problem_id: r for r in report.rejections_by("predict")}
-    assert set(rejected) == {"L1", "L2", "L6"}
-    assert rejected["L1"].reason.startswith("not selected: easy bucket")
-    assert rejected["L6"].detail["predict_pass_rate"] == pytest.approx(0.625)
+    assert set(rejected) == {"L1"}
+    assert rejected["L1"].reason.startswith("not selected: easy bucket, 1 dropped: easy share capped at 20%")
     notes = report.notes["predict"]
     assert notes["calibration"]["knots_y"] == pytest.approx([1.0, 0.625, 0.625, 0.25, 0.0])
-    assert notes["selected"] == {"easy": 1, "medium": 3, "hard": 3}
+    assert notes["selected"] == {"easy": 2, "medium": 4, "hard": 4} and notes["available"] == {"easy": 3, "medium": 4, "hard": 4}
 
 
 def test_calibration_subset_measured_from_a_rollouts_file(real_data, tmp_path):

@@ -1,4 +1,4 @@
-"""Small pieces the verification and difficulty stages share: batching, a progress bar, a model backend."""
+"""Small pieces the difficulty stages share: batching and a model backend (progress bars: `mcdata.progress`)."""
 
 from __future__ import annotations
 
@@ -16,29 +16,6 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
-
-
-class stage_progress:
-    """A Rich progress bar over problems, or a no-op when disabled; ``with stage_progress(on, "x") as advance``."""
-
-    def __init__(self, enabled: bool, description: str) -> None:
-        self.enabled = enabled
-        self.description = description
-        self._bar: Any = None
-
-    def __enter__(self):
-        if not self.enabled:
-            return lambda n=1: None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        self._bar.__enter__()
-        task = self._bar.add_task(self.description, total=None)
-        return lambda n=1: self._bar.advance(task, n)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(*exc)
 
 
 @dataclass(frozen=True)

@@ -14,18 +14,20 @@ implementation        0.20    long, intricate, edge-case-heavy code
 constraints           0.15    tight limits: the naive approach is far too slow or large
 ====================  ======  =============================================================
 
-The judge answers with a JSON object of integer scores 1-10; the weighted mean is mapped to a
-difficulty score in [0, 1] (0 = trivial, 1 = hardest). The parser accepts the usual ways models
-deviate (reasoning before the answer, ``<think>`` blocks, code fences, "7/10", keys with spaces or
-capitals, a "Name: score" list) and raises `JudgeParseError` for anything else, so a garbled answer is
-recorded as unparseable, never guessed.
+The judge answers with ONE JSON object with exactly these five keys and integer scores 1-10; the
+weighted mean is mapped to a difficulty score in [0, 1] (0 = trivial, 1 = hardest). Only that object
+is read: it must be the end of the answer (reasoning before it and a ```json fence around it are
+fine), with every key and nothing else. Free-text forms are not guessed at: "Implementation: 2
+nested loops, so 4" would read as 2, and the prompt's own example would read as an answer, so the
+example uses placeholders that are not valid JSON. An answer that does not parse is asked again once
+with the parse error; one that still fails is recorded as unparseable (`JudgeParseError`), never guessed.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 from mcdata.schema import Problem
@@ -59,90 +61,78 @@ class JudgeParseError(ValueError):
 
 
 def build_judge_messages(problem: Problem, dimensions: Sequence[Dimension] = DIMENSIONS) -> list[dict[str, str]]:
-    """The chat prompt asking for one integer score per dimension as a JSON object."""
+    """The chat prompt asking for one integer score per dimension as one JSON object."""
     statement = problem.statement
     if len(statement) > MAX_STATEMENT_CHARS:
         statement = statement[:MAX_STATEMENT_CHARS] + "\n[... statement truncated ...]"
     kind = "function completion (LeetCode style)" if problem.is_functional else "stdin/stdout program"
     rubric = "\n".join(f"- {d.name}: {d.rubric}" for d in dimensions)
-    example = json.dumps({d.name: 5 for d in dimensions})
     user = (
         f"### Problem ({kind})\n{statement}\n\n"
         f"### Task\nRate this problem on each dimension from {SCORE_MIN} (trivial) to {SCORE_MAX} (hardest "
         f"contest level):\n{rubric}\n\n"
-        f"Answer with only a JSON object with integer scores, like:\n{example}"
+        f"End your answer with exactly one JSON object with these {len(dimensions)} keys and an integer from "
+        f"{SCORE_MIN} to {SCORE_MAX} for each, and no other keys:\n{answer_template(dimensions)}"
     )
     return [{"role": "system", "content": JUDGE_SYSTEM}, {"role": "user", "content": user}]
 
 
-def _key(name: str) -> str:
-    return re.sub(r"[^a-z]", "", name.lower())
+def answer_template(dimensions: Sequence[Dimension] = DIMENSIONS) -> str:
+    """The answer shape with placeholders (`<1-10>`), which is not itself a parseable answer."""
+    return "{" + ", ".join(f'"{d.name}": <{SCORE_MIN}-{SCORE_MAX}>' for d in dimensions) + "}"
 
 
-def _number(value: Any) -> float | None:
-    """7, 7.5, "7", "7/10" -> 7.0 ...; anything else None."""
-    if isinstance(value, bool):
+def retry_messages(messages: list[dict[str, str]], answer: str, error: str,
+                   dimensions: Sequence[Dimension] = DIMENSIONS) -> list[dict[str, str]]:
+    """The conversation asking once more, with the reason the first answer could not be read."""
+    return messages + [
+        {"role": "assistant", "content": answer[-4000:]},
+        {"role": "user", "content": f"Your answer could not be read ({error}). Reply with only the JSON object "
+                                    f"{answer_template(dimensions)}, integers only."},
+    ]
+
+
+def _final_object(text: str) -> dict | None:
+    """The JSON object the answer ends with (after an optional closing code fence), or None."""
+    body = re.sub(r"\s*```\s*$", "", text.rstrip()).rstrip()
+    if not body.endswith("}"):
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(?:/\s*10)?\s*", value)
-        return float(match.group(1)) if match else None
+    decoder = json.JSONDecoder()
+    for match in reversed(list(re.finditer(r"\{", body))):
+        try:
+            obj, end = decoder.raw_decode(body, match.start())
+        except json.JSONDecodeError:
+            continue
+        if end == len(body):
+            return obj if isinstance(obj, dict) else None
+        return None  # the last object that decodes does not end the answer
     return None
 
 
-def _json_objects(text: str) -> list[dict]:
-    """Every JSON object that starts at some '{' in the text (nested ones included)."""
-    decoder = json.JSONDecoder()
-    found = []
-    for match in re.finditer(r"\{", text):
-        try:
-            obj, _ = decoder.raw_decode(text, match.start())
-        except json.JSONDecodeError:
-            continue
-        if isinstance(obj, dict):
-            found.append(obj)
-    return found
-
-
-def _from_mapping(obj: dict, dimensions: Sequence[Dimension]) -> dict[str, float] | None:
-    by_key = {_key(str(k)): v for k, v in obj.items()}
-    scores = {d.name: _number(by_key.get(_key(d.name))) for d in dimensions}
-    return scores if all(v is not None for v in scores.values()) else None  # type: ignore[return-value]
-
-
-def _from_lines(text: str, dimensions: Sequence[Dimension]) -> dict[str, float] | None:
-    """'Algorithmic Thinking: 7', '**implementation** - 6/10' ...; the last mention of each dimension wins."""
-    scores: dict[str, float] = {}
-    for d in dimensions:
-        words = r"[\s_\-]*".join(map(re.escape, d.name.split("_")))
-        pattern = rf"{words}\W{{0,6}}?\s*[:=\-]?\s*\**\s*(\d+(?:\.\d+)?)\s*(?:/\s*10)?"
-        hits = re.findall(pattern, text, flags=re.IGNORECASE)
-        if not hits:
-            return None
-        scores[d.name] = float(hits[-1])
-    return scores
-
-
 def parse_judge_scores(text: str, dimensions: Sequence[Dimension] = DIMENSIONS) -> dict[str, float]:
-    """The judge's per-dimension scores from its answer; raises JudgeParseError when any is missing or
-    outside [1, 10]. The last complete JSON object wins (models often restate the answer at the end)."""
+    """The judge's per-dimension scores from its answer's final JSON object; raises JudgeParseError when
+    there is none, a key is missing or extra, or a score is not an integer in [1, 10]."""
     if not isinstance(text, str) or not text.strip():
         raise JudgeParseError("empty answer")
     answer = re.sub(r"<think>.*?</think>", "", text, flags=re.DOTALL)
     answer = answer.split("</think>")[-1]  # an unclosed reasoning block before the answer
-    scores = None
-    for obj in reversed(_json_objects(answer)):
-        scores = _from_mapping(obj, dimensions)
-        if scores is not None:
-            break
-    if scores is None:
-        scores = _from_lines(answer, dimensions)
-    if scores is None:
-        raise JudgeParseError(f"no score for every dimension ({', '.join(d.name for d in dimensions)})")
-    bad = {k: v for k, v in scores.items() if not SCORE_MIN <= v <= SCORE_MAX}
-    if bad:
-        raise JudgeParseError(f"scores outside [{SCORE_MIN}, {SCORE_MAX}]: {bad}")
+    obj = _final_object(answer)
+    if obj is None:
+        raise JudgeParseError("the answer does not end with a JSON object")
+    names = [d.name for d in dimensions]
+    missing = [n for n in names if n not in obj]
+    extra = sorted(set(obj) - set(names))
+    if missing or extra:
+        raise JudgeParseError(f"keys must be exactly {names}" + (f"; missing {missing}" if missing else "")
+                              + (f"; unexpected {extra}" if extra else ""))
+    scores: dict[str, float] = {}
+    for name in names:
+        value = obj[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or float(value) != int(value):
+            raise JudgeParseError(f"score for {name} is not an integer: {value!r}")
+        if not SCORE_MIN <= value <= SCORE_MAX:
+            raise JudgeParseError(f"scores outside [{SCORE_MIN}, {SCORE_MAX}]: {{{name!r}: {value}}}")
+        scores[name] = float(value)
     return scores
 
 
@@ -161,11 +151,16 @@ class JudgeScore:
     difficulty: float | None
     error: str | None = None
     raw: str = ""
+    retried: bool = False
 
     def stats(self) -> dict[str, Any]:
         if self.scores is None:
-            return {"predict_status": "unparseable", "predict_error": self.error, "predict_raw": self.raw[:300]}
-        return {"predict_status": "scored", "predict_scores": self.scores, "predict_difficulty": round(self.difficulty, 6)}
+            return {"predict_status": "unparseable", "predict_error": self.error, "predict_raw": self.raw[:300],
+                    "predict_retried": self.retried}
+        stats = {"predict_status": "scored", "predict_scores": self.scores, "predict_difficulty": round(self.difficulty, 6)}
+        if self.retried:
+            stats["predict_retried"] = True
+        return stats
 
 
 def score_answers(answers: Sequence[str], dimensions: Sequence[Dimension] = DIMENSIONS) -> JudgeScore:
@@ -182,8 +177,20 @@ def score_answers(answers: Sequence[str], dimensions: Sequence[Dimension] = DIME
     return JudgeScore(scores, weighted_difficulty(scores, dimensions))
 
 
-def judge_problems(problems: Sequence[Problem], backend: Any, sampling: Any) -> list[JudgeScore]:
-    """Ask the judge model (any `mceval.bench.backends` backend) about each problem."""
+def judge_problems(problems: Sequence[Problem], backend: Any, sampling: Any, *, retry: bool = True) -> list[JudgeScore]:
+    """Ask the judge model (any `mceval.bench.backends` backend) about each problem; problems none of
+    whose answers parse are asked once more with the parse error."""
     prompts = [build_judge_messages(p) for p in problems]
-    completions = backend.generate(prompts, sampling)
-    return [score_answers([c.text for c in group]) for group in completions]
+    answers = [[c.text for c in group] for group in backend.generate(prompts, sampling)]
+    scores = [score_answers(group) for group in answers]
+    failed = [i for i, s in enumerate(scores) if s.scores is None]
+    if retry and failed:
+        again = backend.generate(
+            [retry_messages(prompts[i], answers[i][0] if answers[i] else "", scores[i].error or "") for i in failed], sampling
+        )
+        for i, group in zip(failed, again):
+            second = score_answers([c.text for c in group])
+            scores[i] = replace(second, retried=True) if second.scores is not None else replace(
+                second, retried=True, error=f"{scores[i].error}; after asking again: {second.error}", raw=second.raw or scores[i].raw
+            )
+    return scores

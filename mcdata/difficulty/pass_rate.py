@@ -8,6 +8,13 @@ file in LiveCodeBench's generations format, and are graded in the sandbox by `mc
 
 Stats written per problem: ``pass_rate`` (solved / k), ``pass_rate_solved``, ``pass_rate_k`` and
 ``pass_rate_source`` (the model id or the rollouts file name).
+
+A rollouts row names its problem by ``question_id`` and, optionally, ``source`` (or a
+``source/question_id`` id). Ids alone are not unique across sources (APPS numbers its problems
+0-4999, LiveCodeBench LeetCode ids are in the same range), so a row without a source is used only for
+a problem whose id no other source in the build uses; the ambiguous ones are reported, never graded
+with another problem's code. A model must be named: the tiny random test model is used only when
+asked for by name (``tiny-random``), never as a silent default.
 """
 
 from __future__ import annotations
@@ -18,10 +25,11 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Literal, Sequence
+from typing import Any, Iterable, Iterator, Literal, Mapping, Sequence
 
-from mcdata.difficulty.common import ModelConfig, batched, shared_backend, stage_progress
+from mcdata.difficulty.common import ModelConfig, batched, shared_backend
 from mcdata.io import read_text_file
+from mcdata.progress import stage_task
 from mcdata.report import BuildReport
 from mcdata.schema import Problem
 
@@ -68,9 +76,10 @@ class PassRateConfig:
     Args:
         k: Solutions per problem (sampled, or the first k of a rollouts file).
         band: Pass rates to keep, interval notation (see `PassRateBand`); default "[0,1)" drops k/k-solved.
-        rollouts: A LiveCodeBench generations file ([{question_id, code_list | output_list}], JSON or JSONL)
-            to grade instead of sampling a model; `question_id` must equal the problem id.
-        model: The model to sample from when no rollouts file is given.
+        rollouts: A LiveCodeBench generations file ([{question_id[, source], code_list | output_list}], JSON or
+            JSONL) to grade instead of sampling a model; `question_id` must equal the problem id.
+        model: The model to sample from when no rollouts file is given (required then: `model.model` names it;
+            `tiny-random` is the test model).
         missing: For a rollouts file, what to do with problems it has no solutions for ("drop" records a
             rejection, "keep" passes them through with ``pass_rate_status="missing"``).
         extract: Code extraction for raw model outputs ("robust" or LiveCodeBench's "lcb").
@@ -98,6 +107,11 @@ class PassRateConfig:
         PassRateBand.parse(self.band)
         if self.missing not in ("keep", "drop"):
             raise ValueError(f"missing must be 'keep' or 'drop', got {self.missing!r}")
+        if self.rollouts is None and self.model.model is None and not (self.model.backend == "openai" and self.model.base_url):
+            raise ValueError(
+                "pass rates need solutions: name a model (--model NAME; the random test model only as "
+                "--model tiny-random) or give a rollouts file (--rollouts FILE)"
+            )
 
     def grade_config(self):
         from mceval import GradeConfig
@@ -115,7 +129,13 @@ def load_rollouts(path: str | Path, *, extract: Literal["robust", "lcb"] = "robu
     objects. ``code_list`` is used as is; without it, code is extracted from ``output_list``. Rows for the
     same question are concatenated. Raises ValueError naming the file and row for a malformed row.
     """
-    path = Path(path)
+    rollouts: dict[str, list[str | None]] = {}
+    for index, row in enumerate(_rollout_rows(Path(path))):
+        rollouts.setdefault(str(row["question_id"]), []).extend(_codes(row, f"{path}: row {index}", extract))
+    return rollouts
+
+
+def _rollout_rows(path: Path) -> list[dict[str, Any]]:
     text = read_text_file(path)
     try:
         rows = json.loads(text)
@@ -129,27 +149,44 @@ def load_rollouts(path: str | Path, *, extract: Literal["robust", "lcb"] = "robu
                 rows.append(json.loads(line))
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{path}: line {line_no} is neither a JSON array nor JSON Lines: {exc}") from exc
+    for index, row in enumerate(rows):
+        if not isinstance(row, dict) or "question_id" not in row:
+            raise ValueError(f"{path}: row {index}: field 'question_id' missing (expected {{question_id, code_list|output_list}})")
+    return rows
+
+
+def _codes(row: dict[str, Any], where: str, extract: Literal["robust", "lcb"]) -> list[str | None]:
     from mceval.extract import extract_code
 
-    rollouts: dict[str, list[str | None]] = {}
-    for index, row in enumerate(rows):
-        where = f"{path}: row {index}"
-        if not isinstance(row, dict) or "question_id" not in row:
-            raise ValueError(f"{where}: field 'question_id' missing (expected {{question_id, code_list|output_list}})")
-        if isinstance(row.get("code_list"), list):
-            codes = [c if isinstance(c, str) and c.strip() else None for c in row["code_list"]]
-        elif isinstance(row.get("output_list"), list):
-            codes = [extract_code(o, extract) if isinstance(o, str) else None for o in row["output_list"]]
-        else:
-            raise ValueError(f"{where}: needs a list field 'code_list' or 'output_list'")
-        rollouts.setdefault(str(row["question_id"]), []).extend(codes)
-    return rollouts
+    if isinstance(row.get("code_list"), list):
+        return [c if isinstance(c, str) and c.strip() else None for c in row["code_list"]]
+    if isinstance(row.get("output_list"), list):
+        return [extract_code(o, extract) if isinstance(o, str) else None for o in row["output_list"]]
+    raise ValueError(f"{where}: needs a list field 'code_list' or 'output_list'")
+
+
+RolloutKey = tuple["str | None", str]
+
+
+def load_keyed_rollouts(path: str | Path, *, extract: Literal["robust", "lcb"] = "robust") -> dict[RolloutKey, list[str | None]]:
+    """Like `load_rollouts`, keyed by (source, question_id): the source comes from a row's `source` field
+    or a `source/id` question id, else None (an id that must be unambiguous in the build)."""
+    from mcdata.adapters import ADAPTERS
+
+    keyed: dict[RolloutKey, list[str | None]] = {}
+    for index, row in enumerate(_rollout_rows(Path(path))):
+        qid = str(row["question_id"])
+        source = row.get("source")
+        if source is None and "/" in qid and qid.split("/", 1)[0] in ADAPTERS:
+            source, qid = qid.split("/", 1)
+        keyed.setdefault((str(source) if source else None, qid), []).extend(_codes(row, f"{path}: row {index}", extract))
+    return keyed
 
 
 @lru_cache(maxsize=2)
-def _cached_rollouts(path: str, mtime_ns: int, size: int, extract: str) -> dict[str, list[str | None]]:
+def _cached_rollouts(path: str, mtime_ns: int, size: int, extract: str) -> dict[RolloutKey, list[str | None]]:
     """The pipeline runs the stage once per chunk; parse a (possibly large) rollouts file only once."""
-    return load_rollouts(path, extract=extract)  # type: ignore[arg-type]
+    return load_keyed_rollouts(path, extract=extract)  # type: ignore[arg-type]
 
 
 class RolloutSource:
@@ -162,16 +199,35 @@ class RolloutSource:
 
 
 class FileRollouts(RolloutSource):
-    """Solutions read from a generations file (the first k per problem)."""
+    """Solutions read from a generations file (the first k per problem), matched on (source, id).
 
-    def __init__(self, path: str | Path, extract: Literal["robust", "lcb"] = "robust") -> None:
+    `id_sources` maps each problem id of the build to the sources using it; a row without a source
+    serves a problem only when its id has one source, else the problem is `ambiguous`."""
+
+    def __init__(self, path: str | Path, extract: Literal["robust", "lcb"] = "robust",
+                 id_sources: Mapping[str, set[str]] | None = None) -> None:
         path = Path(path)
         self.name = path.name
         stat = path.stat()  # the cache key: a rewritten file is read again
         self.rollouts = _cached_rollouts(str(path.resolve()), stat.st_mtime_ns, stat.st_size, extract)
+        self.id_sources = id_sources or {}
+        self.ambiguous: set[str] = set()
+
+    def lookup(self, problem: Problem) -> list[str | None] | None:
+        exact = self.rollouts.get((problem.source, problem.problem_id))
+        if exact:
+            return exact
+        bare = self.rollouts.get((None, problem.problem_id))
+        if not bare:
+            return None
+        if len(self.id_sources.get(problem.problem_id, {problem.source}) | {problem.source}) > 1:
+            self.ambiguous.add(problem.problem_id)
+            return None
+        return bare
 
     def solutions(self, problems: Sequence[Problem], k: int) -> list[list[str | None] | None]:
-        return [self.rollouts[p.problem_id][:k] if self.rollouts.get(p.problem_id) else None for p in problems]
+        found = [self.lookup(p) for p in problems]
+        return [codes[:k] if codes else None for codes in found]
 
 
 class ModelRollouts(RolloutSource):
@@ -193,10 +249,18 @@ class ModelRollouts(RolloutSource):
         return [[extract_code(c.text, self.extract) for c in group] for group in completions]
 
 
-def make_rollout_source(cfg: PassRateConfig) -> RolloutSource:
+def make_rollout_source(cfg: PassRateConfig, id_sources: Mapping[str, set[str]] | None = None) -> RolloutSource:
     if cfg.rollouts:
-        return FileRollouts(cfg.rollouts, cfg.extract)
+        return FileRollouts(cfg.rollouts, cfg.extract, id_sources)
     return ModelRollouts(cfg.model, cfg.extract)
+
+
+def sources_by_id(problems: Iterable[Problem]) -> dict[str, set[str]]:
+    """Problem id -> the sources that use it (more than one: ids alone are ambiguous)."""
+    out: dict[str, set[str]] = {}
+    for p in problems:
+        out.setdefault(p.problem_id, set()).add(p.source)
+    return out
 
 
 # ------------------------------------------------------------------------------------------ grading
@@ -252,30 +316,45 @@ def _collect(batch, solutions, future) -> Iterator[tuple[Problem, PassRate | Non
 
 
 # -------------------------------------------------------------------------------------------- stage
-def pass_rate_filter(problems: Iterable[Problem], cfg: PassRateConfig, report: BuildReport) -> Iterator[Problem]:
+def pass_rate_filter(
+    problems: Iterable[Problem], cfg: PassRateConfig, report: BuildReport, *, id_sources: Mapping[str, set[str]] | None = None
+) -> Iterator[Problem]:
     """The empirical difficulty stage: keep problems whose pass rate over k solutions lies in ``cfg.band``.
 
     Every measured problem gets the ``pass_rate*`` stats; removed ones are recorded in ``report``
-    (stage "pass_rate") with their pass rate as detail.
+    (stage "pass_rate") with their pass rate as detail. `id_sources` (problem id -> sources in the whole
+    build) decides which rollouts rows without a source are ambiguous; without it the given problems are
+    scanned.
     """
     from mceval import Grader
 
+    if id_sources is None and cfg.rollouts:
+        problems = list(problems)
+        id_sources = sources_by_id(problems)
     band = PassRateBand.parse(cfg.band)
-    source = make_rollout_source(cfg)
+    source = make_rollout_source(cfg, id_sources)
     report.note(STAGE, band=str(band), k=cfg.k, source=source.name)
-    with Grader(cfg.grade_config()) as grader, stage_progress(cfg.progress, "pass-rate filter") as advance:
+    with Grader(cfg.grade_config()) as grader, stage_task("pass rates", None, cfg.progress) as advance:
         for problem, measured in measure_pass_rates(problems, source, grader, cfg.k, cfg.batch_size):
             advance(1)
             if measured is None:
+                ambiguous = problem.problem_id in getattr(source, "ambiguous", ())
+                status = "ambiguous_id" if ambiguous else "missing"
+                why = (f"rollouts id {problem.problem_id!r} is used by several sources and the row names none"
+                       if ambiguous else f"no solutions for this problem in {source.name}")
                 if cfg.missing == "drop":
-                    report.reject_problem(STAGE, problem, f"no solutions for this problem in {source.name}")
+                    report.reject_problem(STAGE, problem, why, kind="ambiguous rollouts id" if ambiguous else "no rollouts")
                     continue
-                yield problem.with_(stats={**problem.stats, "pass_rate_status": "missing"})
+                yield problem.with_(stats={**problem.stats, "pass_rate_status": status})
                 continue
             stats = measured.stats(source.name)
             if measured.rate not in band:
                 report.reject_problem(
-                    STAGE, problem, f"pass rate {measured.solved}/{measured.k} outside band {band}", detail=stats
+                    STAGE, problem, f"pass rate {measured.solved}/{measured.k} outside band {band}", detail=stats,
+                    kind="pass rate outside band",
                 )
                 continue
             yield problem.with_(stats={**problem.stats, **stats})
+    ambiguous = sorted(getattr(source, "ambiguous", ()))
+    if ambiguous:
+        report.note(STAGE, ambiguous_ids=len(ambiguous), ambiguous_id_examples=ambiguous[:20])

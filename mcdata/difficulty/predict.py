@@ -1,11 +1,16 @@
 """Predicted difficulty filter: predict (LLM judge) -> calibrate (against measured pass rates) -> select.
 
-Step 1, predict: the judge model scores every problem on five weighted dimensions (`judge.py`).
-Step 2, calibrate: on a subset, pass rates are measured (a rollouts file or k samples of the target
-model, graded in the sandbox; problems that already carry ``pass_rate`` stats count too), and a
-monotone map judge difficulty -> pass rate is fitted (`calibrate.py`).
-Step 3, select: every scored problem gets a predicted pass rate and a bucket; the hardest are kept to
-a target easy/medium/hard mix (`select.py`).
+Step 1, predict: the judge model scores every problem on five weighted dimensions (`judge.py`); an
+answer that does not parse is asked again once, and one that still fails is kept with
+``predict_status="unparseable"`` (or dropped, if asked), never guessed.
+Step 2, calibrate: on a subset sampled across sources in proportion to their size (not the first
+problems of the stream, which would all come from the first source), pass rates are measured (a
+rollouts file or k samples of the target model, graded in the sandbox; problems that already carry
+``pass_rate`` stats count too), and a monotone map judge difficulty -> pass rate is fitted
+(`calibrate.py`).
+Step 3, select: every scored problem gets a predicted pass rate and a bucket; the target mix caps the
+easy share and every hard and medium problem is kept (`select.py`); the report says what each bucket
+lost and why.
 
 Selection needs the whole score distribution, so the stage spills scored problems to a JSONL file in
 a temporary directory (memory stays bounded) and streams the selected ones back in input order.
@@ -16,6 +21,7 @@ Stats per problem: ``predict_scores``, ``predict_difficulty``, ``predict_pass_ra
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tempfile
 import warnings
@@ -24,14 +30,20 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Literal
 
 from mcdata.difficulty.calibrate import Calibration, CalibrationMethod, fit_calibration
-from mcdata.difficulty.common import ModelConfig, batched, shared_backend, stage_progress
+from mcdata.difficulty.common import ModelConfig, batched, shared_backend
 from mcdata.difficulty.judge import judge_problems
 from mcdata.difficulty.pass_rate import PassRateConfig, make_rollout_source, measure_pass_rates
-from mcdata.difficulty.select import DEFAULT_MIX, Candidate, bucket_of, parse_mix, select_to_mix
+from mcdata.difficulty.select import DEFAULT_MIX, Candidate, bucket_of, dropped_reasons, parse_mix, select_to_mix
+from mcdata.progress import task
 from mcdata.report import BuildReport
 from mcdata.schema import Problem
 
 STAGE = "predict"
+
+
+def default_judge() -> ModelConfig:
+    """Greedy decoding with room for a short reasoning before the JSON answer; the model is set by the caller."""
+    return ModelConfig(temperature=0.0, max_tokens=1024)
 
 
 @dataclass(frozen=True)
@@ -42,22 +54,23 @@ class PredictConfig:
         judge: The judge model (an OpenAI-compatible endpoint, or a local model through the same backends).
             Defaults to greedy decoding with room for a short reasoning before the JSON answer.
         judge_samples: Answers per problem; parseable ones are averaged.
-        calibration: How to measure pass rates on the calibration subset (a rollouts file, or k samples of
-            the target model); None calibrates only on problems that already have ``pass_rate`` stats.
-        calibration_size: At most this many problems (the first scored ones) get pass rates measured.
+        calibration: How to measure pass rates on the calibration subset (a rollouts file, or k samples of the
+            target model); None calibrates only on problems that already have ``pass_rate`` stats.
+        calibration_size: At most this many problems get pass rates measured, sampled across sources in
+            proportion to their share of the scored problems.
         calibration_method: "isotonic" or "logistic" (see `calibrate.py`), or "none" to use 1 - difficulty.
         min_calibration_points: With fewer measured problems the fit is skipped (warning, recorded in the
             report) and 1 - difficulty is used as the predicted pass rate.
-        target_mix: Target shares, e.g. "easy=0.2,medium=0.4,hard=0.4".
+        target_mix: Target shares, e.g. "easy=0.2,medium=0.4,hard=0.4"; the easy share is a ceiling.
         easy_min_pass_rate, hard_max_pass_rate: Bucket boundaries on the predicted pass rate.
-        max_problems: Optional cap on the number selected.
-        unparseable: "drop" (recorded) or "keep" problems whose judge answers could not be parsed.
+        max_problems: Optional cap on the number selected (hardest buckets first).
+        unparseable: "keep" (flagged) or "drop" (recorded) problems whose judge answers could not be parsed.
         batch_size: Problems sent to the judge at once.
         work_dir: Where the spill file goes (default: the system temp dir).
-        progress: Show a Rich progress bar.
+        progress: Show progress bars (judge calls, calibration).
     """
 
-    judge: ModelConfig = field(default_factory=lambda: ModelConfig(temperature=0.0, max_tokens=1024))
+    judge: ModelConfig = field(default_factory=default_judge)
     judge_samples: int = 1
     calibration: PassRateConfig | None = None
     calibration_size: int = 200
@@ -67,7 +80,7 @@ class PredictConfig:
     easy_min_pass_rate: float = 0.7
     hard_max_pass_rate: float = 0.3
     max_problems: int | None = None
-    unparseable: Literal["keep", "drop"] = "drop"
+    unparseable: Literal["keep", "drop"] = "keep"
     batch_size: int = 32
     work_dir: str | None = None
     progress: bool = False
@@ -85,89 +98,122 @@ class PredictConfig:
             raise ValueError(f"unparseable must be 'keep' or 'drop', got {self.unparseable!r}")
         if self.judge_samples < 1:
             raise ValueError(f"judge_samples must be >= 1, got {self.judge_samples}")
+        if self.calibration_size < 0:
+            raise ValueError(f"calibration_size must be >= 0, got {self.calibration_size}")
+        if self.judge.model is None and not (self.judge.backend == "openai" and self.judge.base_url):
+            raise ValueError(
+                "predict needs a judge model: --judge-model NAME or --model NAME (the random test model only as "
+                "tiny-random), or --backend openai --base-url URL"
+            )
 
 
-def predict_filter(problems: Iterable[Problem], cfg: PredictConfig, report: BuildReport) -> Iterator[Problem]:
-    """The predict-calibrate-select stage (see the module docstring)."""
+@dataclass
+class _Scored:
+    """What selection needs of a spilled problem: its judge difficulty, source and measured pass rate."""
+
+    difficulty: float | None
+    source: str
+    problem_id: str
+    measured: tuple[float, int] | None = None
+
+
+def predict_filter(problems: Iterable[Problem], cfg: PredictConfig, report: BuildReport, *, total: int | None = None) -> Iterator[Problem]:
+    """The predict-calibrate-select stage (see the module docstring); `total` sizes the progress bar."""
     with tempfile.TemporaryDirectory(prefix="mcdata-predict-", dir=cfg.work_dir) as tmp:
         spill = Path(tmp) / "scored.jsonl"
-        candidates, points = _score_and_measure(problems, cfg, spill, report)
-        calibration = _calibrate(points, cfg, report)
-        yield from _select(spill, candidates, calibration, cfg, report)
+        scored = _score(problems, cfg, spill, total)
+        measured = _measure_subset(spill, scored, cfg, report)
+        calibration = _calibrate(scored, cfg, report)
+        yield from _select(spill, scored, measured, calibration, cfg, report)
 
 
-def _score_and_measure(
-    problems: Iterable[Problem], cfg: PredictConfig, spill: Path, report: BuildReport
-) -> tuple[dict[str, float], list[tuple[float, float, int]]]:
-    """Judge every problem and measure pass rates on the calibration subset; write all to the spill file.
-
-    Returns {spill key: judge difficulty} for the scored problems and the (difficulty, pass rate, k)
-    calibration points."""
-    difficulties: dict[str, float] = {}
-    points: list[tuple[float, float, int]] = []
+def _score(problems: Iterable[Problem], cfg: PredictConfig, spill: Path, total: int | None) -> dict[str, _Scored]:
+    """Judge every problem; write each to the spill file under its key (its position in the stream)."""
     judge = shared_backend(cfg.judge)
     sampling = cfg.judge.sampling(cfg.judge_samples)
-    measurer = _CalibrationMeasurer(cfg)
-    try:
-        with spill.open("w", encoding="utf-8") as out, stage_progress(cfg.progress, "judging difficulty") as advance:
-            index = 0
-            for batch in batched(problems, cfg.batch_size):
-                scores = judge_problems(batch, judge, sampling)
-                judged = [p.with_(stats={**p.stats, **s.stats()}) for p, s in zip(batch, scores)]
-                for problem in measurer.measure(judged):
-                    key = str(index)
-                    index += 1
-                    difficulty = problem.stats.get("predict_difficulty")
-                    if difficulty is not None:
-                        difficulties[key] = difficulty
-                        if "pass_rate" in problem.stats:
-                            points.append((difficulty, problem.stats["pass_rate"], int(problem.stats.get("pass_rate_k", 1))))
-                    out.write(json.dumps({"key": key, "row": problem.to_row()}) + "\n")
-                advance(len(batch))
-    finally:
-        measurer.close()
-    return difficulties, points
+    scored: dict[str, _Scored] = {}
+    with spill.open("w", encoding="utf-8") as out, task("judging difficulty", total, enabled=cfg.progress) as advance:
+        for batch in batched(problems, cfg.batch_size):
+            for problem, score in zip(batch, judge_problems(batch, judge, sampling)):
+                key = str(len(scored))
+                problem = problem.with_(stats={**problem.stats, **score.stats()})
+                rate = problem.stats.get("pass_rate")
+                scored[key] = _Scored(score.difficulty, problem.source, problem.problem_id,
+                                      (rate, int(problem.stats.get("pass_rate_k", 1))) if rate is not None else None)
+                out.write(json.dumps({"key": key, "row": problem.to_row()}) + "\n")
+            advance(len(batch))
+    return scored
 
 
-class _CalibrationMeasurer:
-    """Measures pass rates of the first `calibration_size` scored problems that lack them."""
+def calibration_subset(scored: dict[str, _Scored], size: int) -> list[str]:
+    """Keys of up to `size` scored, unmeasured problems, allotted to sources in proportion to their
+    share (largest remainders, every source at least one while the budget lasts) and chosen inside a
+    source by a hash of the key (a fixed pseudo-random order, independent of the stream order)."""
+    pool: dict[str, list[str]] = {}
+    for key, s in scored.items():
+        if s.difficulty is not None and s.measured is None:
+            pool.setdefault(s.source, []).append(key)
+    total = sum(len(v) for v in pool.values())
+    if size <= 0 or total == 0:
+        return []
+    if size >= total:
+        return sorted((k for v in pool.values() for k in v), key=int)
+    exact = {s: size * len(keys) / total for s, keys in pool.items()}
+    quota = {s: min(len(pool[s]), max(1, int(exact[s]))) for s in pool}
+    while sum(quota.values()) > size:  # more sources than budget: drop the smallest allotments
+        smallest = min((s for s in quota if quota[s] > 0), key=lambda s: (exact[s], s))
+        quota[smallest] -= 1
+    for s in sorted(pool, key=lambda s: (-(exact[s] - int(exact[s])), s)):
+        if sum(quota.values()) >= size:
+            break
+        if quota[s] < len(pool[s]):
+            quota[s] += 1
+    chosen = []
+    for s, keys in pool.items():
+        ranked = sorted(keys, key=lambda k: hashlib.sha1(f"{s}/{k}".encode()).hexdigest())
+        chosen.extend(ranked[: quota[s]])
+    return sorted(chosen, key=int)
 
-    def __init__(self, cfg: PredictConfig) -> None:
-        self.cfg = cfg
-        self.remaining = cfg.calibration_size if cfg.calibration is not None and cfg.calibration_method != "none" else 0
-        self.source = None
-        self.grader = None
 
-    def measure(self, problems: list[Problem]) -> list[Problem]:
-        wanted = [
-            i for i, p in enumerate(problems)
-            if p.stats.get("predict_status") == "scored" and "pass_rate" not in p.stats
-        ][: self.remaining]
-        if not wanted:
-            return problems
-        self._start()
-        subset = [problems[i] for i in wanted]
-        measured = list(measure_pass_rates(subset, self.source, self.grader, self.cfg.calibration.k, len(subset)))
-        out = list(problems)
-        for i, (problem, rate) in zip(wanted, measured):
+def _measure_subset(spill: Path, scored: dict[str, _Scored], cfg: PredictConfig, report: BuildReport) -> dict[str, dict[str, Any]]:
+    """Measure pass rates on the calibration subset; returns {key: pass_rate stats}."""
+    if cfg.calibration is None or cfg.calibration_method == "none":
+        return {}
+    wanted = set(calibration_subset(scored, cfg.calibration_size))
+    if not wanted:
+        return {}
+    from mceval import Grader
+
+    subset = [Problem.from_row(r["row"]) for r in _spilled(spill) if r["key"] in wanted]
+    keys = sorted(wanted, key=int)
+    id_sources: dict[str, set[str]] = {}
+    for s in scored.values():
+        id_sources.setdefault(s.problem_id, set()).add(s.source)
+    source = make_rollout_source(cfg.calibration, id_sources)
+    results: dict[str, dict[str, Any]] = {}
+    with Grader(cfg.calibration.grade_config()) as grader, \
+            task("calibration pass rates", len(subset), enabled=cfg.progress) as advance:
+        for key, (problem, rate) in zip(keys, measure_pass_rates(subset, source, grader, cfg.calibration.k, cfg.batch_size)):
+            advance(1)
             if rate is not None:
-                out[i] = problem.with_(stats={**problem.stats, **rate.stats(self.source.name)})
-                self.remaining -= 1
-        return out
-
-    def _start(self) -> None:
-        if self.source is None:
-            from mceval import Grader
-
-            self.source = make_rollout_source(self.cfg.calibration)
-            self.grader = Grader(self.cfg.calibration.grade_config()).__enter__()
-
-    def close(self) -> None:
-        if self.grader is not None:
-            self.grader.__exit__(None, None, None)
+                results[key] = rate.stats(source.name)
+                scored[key].measured = (rate.rate, rate.k)
+    by_source: dict[str, int] = {}
+    for key in results:
+        by_source[scored[key].source] = by_source.get(scored[key].source, 0) + 1
+    report.note(STAGE, calibration_subset=len(wanted), calibration_measured=len(results), calibration_by_source=by_source)
+    return results
 
 
-def _calibrate(points: list[tuple[float, float, int]], cfg: PredictConfig, report: BuildReport) -> Calibration | None:
+def _spilled(spill: Path) -> Iterator[dict[str, Any]]:
+    with spill.open(encoding="utf-8") as lines:
+        for line in lines:
+            yield json.loads(line)
+
+
+def _calibrate(scored: dict[str, _Scored], cfg: PredictConfig, report: BuildReport) -> Calibration | None:
+    points = [(s.difficulty, s.measured[0], s.measured[1]) for s in scored.values()
+              if s.difficulty is not None and s.measured is not None]
     if cfg.calibration_method == "none":
         report.note(STAGE, calibration="none (predicted pass rate = 1 - judge difficulty)")
         return None
@@ -187,10 +233,12 @@ def _calibrate(points: list[tuple[float, float, int]], cfg: PredictConfig, repor
 
 
 def _select(
-    spill: Path, difficulties: dict[str, float], calibration: Calibration | None, cfg: PredictConfig, report: BuildReport
+    spill: Path, scored: dict[str, _Scored], measured: dict[str, dict[str, Any]], calibration: Calibration | None,
+    cfg: PredictConfig, report: BuildReport,
 ) -> Iterator[Problem]:
     predicted = {
-        key: float(calibration.predict(d)) if calibration is not None else 1.0 - d for key, d in difficulties.items()
+        key: float(calibration.predict(s.difficulty)) if calibration is not None else 1.0 - s.difficulty
+        for key, s in scored.items() if s.difficulty is not None
     }
     candidates = [
         Candidate(key, rate, bucket_of(rate, cfg.easy_min_pass_rate, cfg.hard_max_pass_rate))
@@ -199,39 +247,37 @@ def _select(
     mix = parse_mix(cfg.target_mix)
     chosen, quota = select_to_mix(candidates, mix, cfg.max_problems)
     available = {b: sum(c.bucket == b for c in candidates) for b in quota}
-    empty = [b for b, share in mix.items() if share > 0 and available[b] == 0]
-    if empty and candidates:
-        warnings.warn(f"target mix {cfg.target_mix!r} cannot be met: no {'/'.join(empty)} problems; nothing selected",
-                      stacklevel=2)
-    report.note(STAGE, target_mix=mix, available=available, selected=quota)
+    unparseable = len(scored) - len(predicted)
+    report.note(STAGE, target_mix=mix, available=available, selected=quota, dropped=dropped_reasons(available, quota, mix),
+                unparseable=unparseable, unparseable_policy=cfg.unparseable)
     buckets = {c.key: c.bucket for c in candidates}
-    with spill.open(encoding="utf-8") as lines:
-        for line in lines:
-            record = json.loads(line)
-            key, problem = record["key"], Problem.from_row(record["row"])
-            if key not in predicted:
-                if cfg.unparseable == "keep":
-                    yield problem
-                else:
-                    report.reject_problem(STAGE, problem, f"judge answer unparseable: {problem.stats.get('predict_error')}",
-                                          detail=_predict_stats(problem))
-                continue
-            stats = {
-                **problem.stats,
-                "predict_pass_rate": round(predicted[key], 6),
-                "predict_bucket": buckets[key],
-                "predict_calibration": calibration.method if calibration is not None else "none",
-            }
-            problem = problem.with_(stats=stats)
-            if key in chosen:
+    for record in _spilled(spill):
+        key, problem = record["key"], Problem.from_row(record["row"])
+        if key in measured:
+            problem = problem.with_(stats={**problem.stats, **measured[key]})
+        if key not in predicted:
+            if cfg.unparseable == "keep":
                 yield problem
             else:
-                bucket = buckets[key]
-                report.reject_problem(
-                    STAGE, problem,
-                    f"not selected: {bucket} bucket over its target share (kept {quota[bucket]} of {available[bucket]})",
-                    detail=_predict_stats(problem),
-                )
+                report.reject_problem(STAGE, problem, f"judge answer unparseable: {problem.stats.get('predict_error')}",
+                                      detail=_predict_stats(problem), kind="judge answer unparseable")
+            continue
+        stats = {
+            **problem.stats,
+            "predict_pass_rate": round(predicted[key], 6),
+            "predict_bucket": buckets[key],
+            "predict_calibration": calibration.method if calibration is not None else "none",
+        }
+        problem = problem.with_(stats=stats)
+        if key in chosen:
+            yield problem
+        else:
+            bucket = buckets[key]
+            why = dropped_reasons(available, quota, mix).get(bucket, "not selected")
+            report.reject_problem(
+                STAGE, problem, f"not selected: {bucket} bucket, {why} (kept {quota[bucket]} of {available[bucket]})",
+                detail=_predict_stats(problem), kind=f"not selected ({bucket})",
+            )
 
 
 def _predict_stats(problem: Problem) -> dict[str, Any]:

@@ -1,11 +1,14 @@
-"""Select the hardest problems to a target easy/medium/hard mix.
+"""Select problems to a target easy/medium/hard mix without throwing hard problems away.
 
 Each problem has a predicted pass rate (the calibrated judge score). It is "easy" at or above
-``easy_min_pass_rate``, "hard" at or below ``hard_max_pass_rate``, else "medium". The selection keeps
-as many problems as the target mix allows: N = min over buckets of available / share, then
-round(share * N) problems per bucket (largest remainders fill the rounding gap), taking the lowest
-predicted pass rates first inside each bucket. With the default mix (easy 0.2, medium 0.4, hard 0.4)
-a pool that is 40/30/30 keeps 75% of its problems with a 20% easy share, close to what the
+``easy_min_pass_rate``, "hard" at or below ``hard_max_pass_rate``, else "medium". The target mix is a
+CEILING on the easy share, not a recipe to cut every bucket down to: every hard and medium problem
+is kept (up to ``max_total``, hardest first), and easy problems are kept only up to the share the mix
+allows next to them, the hardest easy ones first. A pool with few easy problems keeps all of them;
+a pool with none keeps every hard and medium one. (The earlier rule, N = min over buckets of
+available / share, kept 31 / 62 / 62 of 31 / 93 / 63 and nothing at all with 0 easy problems.)
+A bucket whose share is 0 is dropped whole. With the default mix (easy 0.2, medium 0.4, hard 0.4)
+a pool that is 40/30/30 keeps 60 medium+hard and 15 easy (75%, a 20% easy share), close to what the
 MicroCoder dataset paper reports for its filter (easy 40% -> 20%, pool -> ~70%).
 """
 
@@ -56,20 +59,40 @@ class Candidate:
 
 
 def quotas(available: Mapping[str, int], mix: Mapping[str, float], max_total: int | None = None) -> dict[str, int]:
-    """How many problems each bucket contributes (see the module docstring)."""
-    wanted = {b: s for b, s in mix.items() if s > 0}
-    total = min(math.floor(available.get(b, 0) / s + 1e-9) for b, s in wanted.items())
+    """How many problems each bucket keeps (see the module docstring)."""
+    share = {b: mix.get(b, 0.0) for b in BUCKETS}
+    result = {b: available.get(b, 0) if share[b] > 0 else 0 for b in ("hard", "medium")}
+    if max_total is not None:  # hardest buckets first
+        result["hard"] = min(result["hard"], max_total)
+        result["medium"] = min(result["medium"], max_total - result["hard"])
+    others = result["hard"] + result["medium"]
+    if share["easy"] <= 0:
+        easy = 0
+    elif share["easy"] >= 1.0 or others == 0 and share["medium"] + share["hard"] == 0:
+        easy = available.get("easy", 0)
+    else:
+        easy = math.floor(share["easy"] / (1.0 - share["easy"]) * others + 1e-9)
+    easy = min(easy, available.get("easy", 0))
     if max_total is not None:
-        total = min(total, max_total)
-    exact = {b: wanted.get(b, 0.0) * total for b in BUCKETS}
-    result = {b: min(math.floor(exact[b] + 1e-9), available.get(b, 0)) for b in BUCKETS}
-    by_remainder = sorted(BUCKETS, key=lambda b: (-(exact[b] - result[b]), BUCKETS.index(b)))
-    for b in by_remainder:
-        if sum(result.values()) >= total:
-            break
-        if wanted.get(b, 0) > 0 and result[b] < available.get(b, 0):
-            result[b] += 1
-    return result
+        easy = min(easy, max_total - others)
+    result["easy"] = easy
+    return {b: result[b] for b in BUCKETS}
+
+
+def dropped_reasons(available: Mapping[str, int], quota: Mapping[str, int], mix: Mapping[str, float]) -> dict[str, str]:
+    """Why each bucket lost problems, for the report."""
+    reasons = {}
+    for b in BUCKETS:
+        lost = available.get(b, 0) - quota.get(b, 0)
+        if lost <= 0:
+            continue
+        if mix.get(b, 0.0) <= 0:
+            reasons[b] = f"{lost} dropped: the target mix gives {b} no share"
+        elif b == "easy":
+            reasons[b] = f"{lost} dropped: easy share capped at {mix[b]:.0%} of the selection"
+        else:
+            reasons[b] = f"{lost} dropped: over max_problems"
+    return reasons
 
 
 def select_to_mix(

@@ -1,22 +1,31 @@
-"""Reading raw rows from local files or the Hub, and writing files atomically.
+"""Reading raw rows from local files or the Hub.
 
 Rows stream one at a time (JSONL line by line, Parquet batch by batch, Hub datasets with
 `streaming=True`) so memory stays bounded whatever the input size. Each row comes with a
 `RowRef` saying where it came from, so errors and rejections name the file and row.
 A JSON array file is the one exception: `json` has no streaming parser, so it is read whole.
+
+Files as users have them: UTF-8 with or without a byte-order mark, UTF-16 with one; a line that is
+not UTF-8 becomes a rejected row naming the file and row; a truncated or corrupt `.gz` stops the
+build with one error naming the file and the last row read. A folder written by
+`microcoder build-dataset` is read through its Parquet shards only (never its report or card).
 """
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import json
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import IO, Any, Iterator
 
-LOCAL_SUFFIXES = (".jsonl", ".json", ".parquet", ".jsonl.gz", ".json.gz", ".ndjson")
+LOCAL_SUFFIXES = (".jsonl", ".json", ".parquet", ".jsonl.gz", ".json.gz", ".ndjson", ".arrow")
+# Files a build writes next to its data; a folder source never reads them as rows.
+NOT_DATA = {"build_report.json", "README.md", "stats.png", "dataset_infos.json"}
 
 
 @dataclass(frozen=True)
@@ -31,12 +40,16 @@ class RowRef:
 
 
 class RowReadError(ValueError):
-    """A row that cannot even be parsed (bad JSON line, not an object)."""
+    """A row that cannot even be parsed (bad JSON line, not an object, not UTF-8)."""
 
     def __init__(self, ref: RowRef, reason: str) -> None:
         self.ref = ref
         self.reason = reason
         super().__init__(f"{ref}: {reason}")
+
+
+class InputFileError(ValueError):
+    """A whole input file is unusable (corrupt or truncated archive, not JSON, not Parquet)."""
 
 
 def _suffix(path: Path) -> str:
@@ -48,129 +61,178 @@ def _suffix(path: Path) -> str:
 
 
 def local_files(path: Path) -> list[Path]:
-    """The data files a local source names: the file itself, or every supported file under a folder."""
+    """The data files a local source names: the file itself, the shards of a built dataset folder, or
+    every supported file under any other folder (hidden files, `.build/` and build outputs skipped)."""
     if path.is_file():
         if _suffix(path) not in LOCAL_SUFFIXES:
             raise ValueError(f"{path}: unsupported file type (expected one of {', '.join(LOCAL_SUFFIXES)})")
         return [path]
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and _suffix(p) in LOCAL_SUFFIXES and ".build" not in p.parts)
+        from mcdata.folder import REPORT_NAME, WORK_DIR_NAME, require_complete
+
+        if (path / REPORT_NAME).exists() or (path / WORK_DIR_NAME).exists():
+            return require_complete(path)  # a built dataset: its shards, and only a finished one
+        files = sorted(
+            p for p in path.rglob("*")
+            if p.is_file() and _suffix(p) in LOCAL_SUFFIXES and p.name not in NOT_DATA
+            and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
         if not files:
             raise FileNotFoundError(f"{path}: no data files ({', '.join(LOCAL_SUFFIXES)}) in this folder")
         return files
     raise FileNotFoundError(f"{path}: no such file or folder")
 
 
-def _open_text(path: Path):
-    if path.name.lower().endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
-    return open(path, encoding="utf-8")
+def _raw(path: Path) -> IO[bytes]:
+    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
+
+
+def _encoding(head: bytes) -> str:
+    """UTF-16 when the file starts with its byte-order mark, else UTF-8 (a UTF-8 BOM is skipped)."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return "utf-8-sig"
+
+
+def _archive_error(path: Path, exc: BaseException, after: str) -> InputFileError:
+    return InputFileError(f"{path}: truncated or corrupt compressed file ({type(exc).__name__}: {exc}) after {after}")
+
+
+_ARCHIVE_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
 
 
 def read_text_file(path: str | Path) -> str:
-    """A whole UTF-8 text file, gunzipped when its name ends in .gz (generations and problems files
-    are often shipped compressed)."""
-    with _open_text(Path(path)) as fh:
-        return fh.read()
+    """A whole text file (UTF-8, optionally with a BOM, or UTF-16 with one), gunzipped when its name
+    ends in .gz; raises InputFileError naming the file when it cannot be decoded."""
+    path = Path(path)
+    try:
+        with _raw(path) as fh:
+            data = fh.read()
+    except _ARCHIVE_ERRORS as exc:
+        raise _archive_error(path, exc, "reading") from None
+    try:
+        return data.decode(_encoding(data[:4]))
+    except UnicodeDecodeError as exc:
+        raise InputFileError(
+            f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); re-save it as UTF-8"
+        ) from None
 
 
-def iter_file_rows(path: Path) -> Iterator[tuple[RowRef, dict[str, Any] | RowReadError]]:
-    """Rows of one local file. A row that cannot be parsed is yielded as a `RowReadError`, not raised,
-    so the caller decides (reject and continue, or stop in strict mode)."""
-    suffix = _suffix(path)
-    if suffix == ".parquet":
-        import pyarrow.parquet as pq
+def _jsonl_rows(path: Path) -> Iterator[tuple[RowRef, dict[str, Any] | RowReadError]]:
+    n = 0
+    try:
+        with _raw(path) as fh:
+            head = fh.peek(4)[:4] if hasattr(fh, "peek") else b""
+            if _encoding(head) == "utf-16":
+                lines: Any = io.TextIOWrapper(fh, encoding="utf-16")
+            else:
+                lines = fh
+            for n, line in enumerate(lines, start=1):
+                ref = RowRef(str(path), n)
+                if isinstance(line, bytes):
+                    if n == 1 and line.startswith(codecs.BOM_UTF8):
+                        line = line[len(codecs.BOM_UTF8):]
+                    try:
+                        line = line.decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        yield ref, RowReadError(ref, f"not UTF-8 text (byte 0x{line[exc.start]:02x} at column {exc.start + 1}); re-save the file as UTF-8")
+                        continue
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield ref, RowReadError(ref, f"invalid JSON: {exc.msg} at column {exc.colno}")
+                    continue
+                yield ref, row if isinstance(row, dict) else RowReadError(ref, "row is not a JSON object")
+    except _ARCHIVE_ERRORS as exc:
+        raise _archive_error(path, exc, f"row {n}") from None
+    except UnicodeDecodeError as exc:  # inside a UTF-16 file
+        raise InputFileError(f"{path}: not valid UTF-16 text after row {n} ({exc.reason})") from None
 
-        n = 0
+
+def _json_rows(path: Path) -> Iterator[tuple[RowRef, dict[str, Any] | RowReadError]]:
+    text = read_text_file(path).lstrip()
+    if not text.startswith(("[", "{")):
+        raise InputFileError(f"{path}: not a JSON array or object")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputFileError(f"{path}: invalid JSON: {exc}") from None
+    if isinstance(data, dict):  # {"data": [...]} / {"rows": [...]} wrappers
+        lists = [v for v in data.values() if isinstance(v, list)]
+        data = lists[0] if len(lists) == 1 else [data]
+    for n, row in enumerate(data, start=1):
+        ref = RowRef(str(path), n)
+        yield ref, row if isinstance(row, dict) else RowReadError(ref, "row is not a JSON object")
+
+
+def _parquet_rows(path: Path) -> Iterator[tuple[RowRef, dict[str, Any]]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = 0
+    try:
         for batch in pq.ParquetFile(path).iter_batches(batch_size=256):
             for row in batch.to_pylist():
                 n += 1
                 yield RowRef(str(path), n), row
-        return
-    with _open_text(path) as fh:
-        if suffix in (".json", ".json.gz"):
-            head = fh.read(1)
-            while head and head.isspace():
-                head = fh.read(1)
-            if head != "[" and head != "{":
-                raise ValueError(f"{path}: not a JSON array or object")
-            try:
-                data = json.loads(head + fh.read())
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}: invalid JSON: {exc}") from exc
-            if isinstance(data, dict):  # {"data": [...]} / {"rows": [...]} wrappers
-                lists = [v for v in data.values() if isinstance(v, list)]
-                data = lists[0] if len(lists) == 1 else [data]
-            for n, row in enumerate(data, start=1):
-                ref = RowRef(str(path), n)
-                yield ref, row if isinstance(row, dict) else RowReadError(ref, "row is not a JSON object")
-            return
-        for n, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            ref = RowRef(str(path), n)
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield ref, RowReadError(ref, f"invalid JSON: {exc.msg} at column {exc.colno}")
-                continue
-            yield ref, row if isinstance(row, dict) else RowReadError(ref, "row is not a JSON object")
+    except (pa.ArrowException, OSError) as exc:
+        raise InputFileError(f"{path}: unreadable Parquet file after row {n} ({exc})") from None
 
 
-@dataclass(frozen=True)
-class HubSpec:
-    """`owner/name[:config][@split]` — a Hub dataset read with `datasets.load_dataset(..., streaming=True)`."""
+def _arrow_rows(path: Path) -> Iterator[tuple[RowRef, dict[str, Any]]]:
+    """An Arrow stream file as `datasets.save_to_disk` writes it (TACO ships its data this way)."""
+    import pyarrow as pa
 
-    repo_id: str
-    config: str | None = None
-    split: str = "train"
+    n = 0
+    try:
+        with pa.memory_map(str(path)) as source:
+            for batch in pa.ipc.open_stream(source):
+                for row in batch.to_pylist():
+                    n += 1
+                    yield RowRef(str(path), n), row
+    except (pa.ArrowException, OSError) as exc:
+        raise InputFileError(f"{path}: unreadable Arrow file after row {n} ({exc})") from None
 
-    @classmethod
-    def parse(cls, text: str) -> "HubSpec":
-        split = "train"
-        if "@" in text:
-            text, split = text.rsplit("@", 1)
-        config = None
-        if ":" in text:
-            text, config = text.split(":", 1)
-        return cls(text, config or None, split or "train")
 
-    def __str__(self) -> str:
-        return f"hf://{self.repo_id}" + (f":{self.config}" if self.config else "") + f"@{self.split}"
+def iter_file_rows(path: Path) -> Iterator[tuple[RowRef, dict[str, Any] | RowReadError]]:
+    """Rows of one local file. A row that cannot be parsed is yielded as a `RowReadError`, not raised,
+    so the caller decides (reject and continue, or stop in strict mode); a file that cannot be read at
+    all raises InputFileError naming it."""
+    suffix = _suffix(path)
+    if suffix == ".parquet":
+        yield from _parquet_rows(path)
+    elif suffix == ".arrow":
+        yield from _arrow_rows(path)
+    elif suffix in (".json", ".json.gz"):
+        yield from _json_rows(path)
+    else:
+        yield from _jsonl_rows(path)
 
 
 def looks_like_hub_id(text: str) -> bool:
+    from mcdata.hubsource import HubSpec
+
     core = HubSpec.parse(text).repo_id
     parts = core.split("/")
     return len(parts) == 2 and all(parts) and not text.startswith((".", "/", "~"))
 
 
-class HubReadError(ValueError):
-    """A Hub dataset that cannot be opened or streamed (offline, missing, gated, wrong config/split)."""
-
-
-def iter_hub_rows(spec: HubSpec) -> Iterator[tuple[RowRef, dict[str, Any]]]:
-    """Stream a Hub dataset row by row (`datasets.load_dataset(..., streaming=True)`)."""
-    from datasets import load_dataset
-    from datasets.exceptions import DatasetsError
-
-    try:
-        ds = load_dataset(spec.repo_id, spec.config, split=spec.split, streaming=True)
-        for n, row in enumerate(ds, start=1):
-            yield RowRef(str(spec), n), dict(row)
-    except (ConnectionError, OSError, DatasetsError, ValueError) as exc:
-        raise HubReadError(f"{spec}: cannot read this Hub dataset: {exc}") from exc
-
-
-def iter_rows(location: str | os.PathLike) -> Iterator[tuple[RowRef, dict[str, Any] | RowReadError]]:
-    """Rows of a local file/folder, or of a Hub dataset id when no such local path exists."""
+def iter_rows(location: str | os.PathLike, *, format: str | None = None) -> Iterator[tuple[RowRef, dict[str, Any] | RowReadError]]:
+    """Rows of a local file/folder, or of a Hub dataset id when no such local path exists. `format`
+    (the adapter name) picks the Hub layout of sources whose loading scripts no longer run."""
     path = Path(location).expanduser()
     if path.exists():
         for file in local_files(path):
             yield from iter_file_rows(file)
-    elif looks_like_hub_id(str(location)):
-        yield from iter_hub_rows(HubSpec.parse(str(location)))
-    else:
-        raise FileNotFoundError(f"{location}: no such file or folder, and not a Hub dataset id (owner/name)")
+        return
+    from mcdata.hub import looks_like_local_path
 
+    text = str(location)
+    if looks_like_local_path(text.split("@", 1)[0].split(":", 1)[0].split("#", 1)[0]) or not looks_like_hub_id(text):
+        raise FileNotFoundError(f"{location}: no such file or folder, and not a Hub dataset id (owner/name)")
+    from mcdata.hubsource import HubSpec, iter_hub_rows
+
+    yield from iter_hub_rows(HubSpec.parse(text), format)
 

@@ -2,8 +2,9 @@
 
 Every pipeline stage has the signature ``stage(problems: Iterable[Problem], cfg, report) -> Iterator[Problem]``.
 A stage that drops a problem (or a row it could not read) calls ``report.reject(...)``; it never drops
-silently. In strict mode ``reject`` raises ``RejectionError`` instead, naming file/row/field, so a bad
-input stops the build at the first problem. The pipeline wraps each stage with ``report.track`` to count
+silently. In strict mode a rejection marked ``input_error`` (a row that cannot be read or converted)
+raises ``RejectionError`` instead, naming file/row/field, so bad input stops the build at the first
+bad row; ordinary filtering (duplicates, decontamination, verification, difficulty) never raises. The pipeline wraps each stage with ``report.track`` to count
 problems in and out, so stages do not count themselves. ``build_report.json`` is ``report.to_dict()``.
 """
 
@@ -97,10 +98,11 @@ class BuildReport:
         detail: dict[str, Any] | None = None,
         location: str | None = None,
         kind: str | None = None,
+        input_error: bool = False,
     ) -> Rejection:
-        """Record a removal; in strict mode raise `RejectionError` instead."""
+        """Record a removal; in strict mode an `input_error` raises `RejectionError` instead."""
         rejection = Rejection(stage, source, row, reason, field, problem_id, dict(detail or {}), location, kind)
-        if self.strict:
+        if self.strict and input_error:
             raise RejectionError(rejection)
         self.rejections.append(rejection)
         return rejection
@@ -148,14 +150,17 @@ class BuildReport:
         for stage, facts in other.notes.items():
             self.notes.setdefault(stage, {}).update(facts)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, *, public: bool = False) -> dict[str, Any]:
+        """The report as JSON data; `public=True` (the published build_report.json) replaces local
+        absolute paths by short relative ones, so a pushed report does not expose the build machine."""
+        data = {
             "strict": self.strict,
             "stages": {name: c.to_dict() for name, c in self.stages.items()},
             "rejection_counts": self.reasons(),
             "notes": {k: v for k, v in self.notes.items()},
             "rejections": [asdict(r) for r in self.rejections],
         }
+        return _without_local_paths(data) if public else data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "BuildReport":
@@ -171,12 +176,39 @@ class BuildReport:
             report.notes[stage] = dict(facts)
         return report
 
-    def save(self, path: str | os.PathLike) -> Path:
+    def save(self, path: str | os.PathLike, *, public: bool = False) -> Path:
         """Write JSON atomically (tmp file + os.replace)."""
-        return atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=2, sort_keys=False, default=str) + "\n")
+        text = json.dumps(self.to_dict(public=public), indent=2, sort_keys=False, default=str)
+        return atomic_write_text(Path(path), text + "\n")
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "BuildReport":
         return cls.from_dict(json.loads(Path(path).read_text()))
 
 
+
+
+def public_location(text: str) -> str:
+    """A local absolute path as the user would name it: relative to the working folder when inside it,
+    else its last two parts (`.../leetcodedataset/test.jsonl.gz`); anything else (Hub ids) unchanged.
+    `FORMAT=PATH` source strings keep their format prefix."""
+    prefix, sep, rest = text.partition("=")
+    if sep and "/" not in prefix and rest.startswith(("/", "~")):
+        return f"{prefix}={public_location(rest)}"
+    if not text.startswith(("/", "~")):
+        return text
+    path = Path(text).expanduser()
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return ".../" + "/".join(path.parts[-2:])
+
+
+def _without_local_paths(value: Any) -> Any:
+    if isinstance(value, str):
+        return public_location(value) if value.startswith(("/", "~")) or "=/" in value[:40] else value
+    if isinstance(value, list):
+        return [_without_local_paths(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _without_local_paths(v) for k, v in value.items()}
+    return value

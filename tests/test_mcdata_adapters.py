@@ -90,7 +90,7 @@ def test_codecontests_sandboxfusion_real(real_data):
     assert len(problems) == 20 and not report.rejections
     assert sum(len(p.tests) for p in problems) == 2233  # SOURCE.md: 2,233 tests in total
     assert Counter(p.platform for p in problems) == {"codeforces": 17, "codechef": 3}
-    assert all(p.license == "CC-BY-4.0" and p.tests[0].testtype == "stdin" for p in problems)
+    assert all(p.license == "cc-by-4.0" and p.tests[0].testtype == "stdin" for p in problems)
 
 
 def test_codecontests_deepmind_real_shaped_row(tmp_path):
@@ -261,15 +261,130 @@ def test_unknown_format_and_missing_path():
         run("apps=./no/such/file.jsonl")
 
 
-def test_hub_source_goes_through_datasets_and_fails_clearly_offline(monkeypatch):
-    """A Hub id is read with `datasets.load_dataset(..., streaming=True)`; tests run offline, so the
-    real code path must end in one clear error naming the dataset (no network is replaced here)."""
-    from mcdata.io import HubReadError, HubSpec, looks_like_hub_id
+def test_hub_specs_pin_revision_files_and_default_splits():
+    from mcdata.hubsource import HubSpec, raw_patterns
+    from mcdata.io import looks_like_hub_id
+
+    spec = HubSpec.parse("agentica-org/DeepCoder-Preview-Dataset:taco@train#5c9d3b1")
+    assert (spec.repo_id, spec.config, spec.split, spec.revision) == ("agentica-org/DeepCoder-Preview-Dataset", "taco", "train", "5c9d3b1")
+    assert HubSpec.parse("codeparrot/apps/test.jsonl").data_files == "test.jsonl"
+    assert looks_like_hub_id("codeparrot/apps") and not looks_like_hub_id("./local/file.jsonl")
+    # LiveCodeBench has only a test split; script-based repos are read from their raw files
+    assert HubSpec.parse("livecodebench/code_generation_lite").split_for("lcb") == "test"
+    assert raw_patterns(HubSpec.parse("codeparrot/apps@test"), "apps") == ("test.jsonl",)
+    assert raw_patterns(HubSpec.parse("BAAI/TACO"), "taco") == ("train/*.arrow",)
+    assert raw_patterns(HubSpec.parse("livecodebench/code_generation_lite:release_v2"), "lcb") == ("test.jsonl", "test2.jsonl")
+    assert raw_patterns(HubSpec.parse("deepmind/code_contests"), "codecontests") is None  # Parquet: `datasets` streams it
+
+
+def test_hub_sources_fail_in_one_clear_error_offline(monkeypatch):
+    """Tests run offline: a script-based repo (raw files) and a Parquet repo (`datasets`) must each end in
+    one error naming the source, not an uncaught `datasets` error."""
+    from mcdata.hubsource import HubReadError
 
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    assert HubSpec.parse("agentica-org/DeepCoder-Preview-Dataset:taco@train") == HubSpec(
-        "agentica-org/DeepCoder-Preview-Dataset", "taco", "train"
-    )
-    assert looks_like_hub_id("codeparrot/apps") and not looks_like_hub_id("./local/file.jsonl")
-    with pytest.raises(HubReadError, match=r"hf://codeparrot/apps@train: cannot read this Hub dataset"):
+    with pytest.raises(HubReadError, match=r"hf://codeparrot/apps@train: cannot download train.jsonl"):
         run("apps=codeparrot/apps")
+    with pytest.raises(HubReadError, match=r"hf://deepmind/code_contests@train: cannot read this Hub dataset"):
+        run("codecontests=deepmind/code_contests")
+
+
+def test_unreachable_hub_fails_within_seconds(monkeypatch, tmp_path):
+    """No network: the Hub endpoint is a closed local port (the outermost boundary); one line names the host."""
+    import socket
+    import time
+
+    from mcdata.hubsource import HubReadError
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "cache"))
+    start = time.monotonic()
+    with pytest.raises(HubReadError, match=rf"DeepCoder-Preview-Dataset:taco@train: cannot reach .*127.0.0.1:{port}"):
+        run("deepcoder=agentica-org/DeepCoder-Preview-Dataset:taco")
+    assert time.monotonic() - start < 15
+
+
+# ------------------------------------------------------------------------------------- licenses, ids
+def test_rows_are_labelled_with_their_upstream_license(real_data, tmp_path):
+    """DeepCoder re-packs other sets: its CodeContests rows are CC-BY-4.0, its CodeElo rows Apache-2.0."""
+    folder = real_data / "deepcoder-rllm-tests"
+    cc, _ = run(f"deepcoder={folder / 'code_contests_test.json.gz'}", limit=5)
+    elo, _ = run(f"deepcoder={folder / 'codeforces_codeelo_test.json.gz'}", limit=5)
+    assert {(p.license, p.stats["upstream"]) for p in cc} == {("cc-by-4.0", "CodeContests")}
+    assert {(p.license, p.stats["upstream"], p.platform) for p in elo} == {("apache-2.0", "CodeElo", "codeforces")}
+    lcd, _ = run(f"leetcodedataset={real_data / 'leetcodedataset/LeetCodeDataset-v0.2.0-train.first40.jsonl.gz'}", limit=3)
+    lcb, _ = run(f"lcb={real_data / 'sandboxfusion_samples/code_eval_live_code_bench_v1.jsonl'}")
+    assert {p.license for p in lcd} == {"mit"} and {p.license for p in lcb} == {"cc"}
+
+
+def test_same_id_in_two_splits_is_two_problems(tmp_path, real_data):
+    """APPS train and test both number their problems 0-4999: another split's problem 1 is renamed."""
+    lines = (real_data / "apps-coderl-sample/apps_train_sample.jsonl").read_text().splitlines()
+    (tmp_path / "train.jsonl").write_text(lines[0] + "\n" + lines[1] + "\n")
+    other = json.loads(lines[2])
+    other["problem_id"] = json.loads(lines[0])["problem_id"]
+    (tmp_path / "test.jsonl").write_text(json.dumps(other) + "\n" + lines[1] + "\n")
+    problems, report = run(f"apps={tmp_path}")
+    # test.jsonl is read first (file order); train's problems with the same ids are renamed
+    assert [p.problem_id for p in problems] == ["1", "111", "1@train", "111@train"]
+    assert {p.stats.get("upstream_id") for p in problems if "@" in p.problem_id} == {"1", "111"}
+    assert not report.rejections
+    # the same row twice in one file is a duplicate row
+    (tmp_path / "test.jsonl").write_text(lines[0] + "\n" + lines[0] + "\n")
+    problems, report = run(f"apps={tmp_path / 'test.jsonl'}")
+    assert len(problems) == 1 and report.rejections[0].kind == "duplicate row"
+
+
+# ------------------------------------------------------------------------------ files as users have them
+def test_utf8_bom_and_utf16_files_read_every_row(tmp_path, real_data):
+    text = (real_data / "apps-coderl-sample/apps_train_sample.jsonl").read_text()
+    (tmp_path / "bom.jsonl").write_bytes("\ufeff".encode() + text.encode())
+    (tmp_path / "utf16.jsonl").write_bytes(text.encode("utf-16"))
+    for name in ("bom.jsonl", "utf16.jsonl"):
+        problems, report = run(f"apps={tmp_path / name}")
+        assert [p.problem_id for p in problems] == ["1", "111", "2287", "2404", "4184"] and not report.rejections, name
+
+
+def test_a_latin1_row_is_rejected_naming_file_and_row(tmp_path, real_data):
+    lines = (real_data / "apps-coderl-sample/apps_train_sample.jsonl").read_text().splitlines()
+    bad = json.loads(lines[1])
+    bad["question"] = bad["question"] + " caf\u00e9"
+    path = tmp_path / "latin1.jsonl"
+    latin1 = json.dumps(bad).encode().replace(b"caf\\u00e9", b"caf\xe9")  # the one non-ASCII character, in Latin-1
+    path.write_bytes((lines[0] + "\n").encode() + latin1 + b"\n")
+    problems, report = run(f"apps={path}")
+    assert [p.problem_id for p in problems] == ["1"]
+    (rejection,) = report.rejections
+    assert (rejection.row, rejection.location) == (2, str(path)) and "not UTF-8 text (byte 0xe9" in rejection.reason
+
+
+def test_truncated_gzip_names_the_file(tmp_path, real_data):
+    from mcdata.io import InputFileError
+
+    data = (real_data / "leetcodedataset/LeetCodeDataset-v0.2.0-train.first40.jsonl.gz").read_bytes()
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputFileError, match=rf"{path}: truncated or corrupt compressed file .* after row \d+"):
+        run(f"leetcodedataset={path}")
+
+
+def test_a_built_dataset_folder_is_read_through_its_shards(tmp_path):
+    from mcdata.pipeline import BuildConfig, build_dataset
+
+    out = tmp_path / "ds"
+    built = build_dataset(BuildConfig(output=out, verify=None))
+    problems, report = run(f"microcoder={out}")
+    assert len(problems) == built.num_problems and not report.rejections  # build_report.json is not a row
+
+
+def test_a_source_none_of_whose_rows_parses_is_a_wrong_format(real_data):
+    from mcdata.collect import SourceFormatError
+
+    with pytest.raises(SourceFormatError, match=r"0/20 rows parsed as apps — wrong format\? \(first error: field 'question'"):
+        run(f"apps={real_data / 'sandboxfusion_samples/code_eval_code_contests.jsonl.gz'}")
+    with pytest.raises(ValueError, match="limit_per_source must be >= 1"):
+        CollectConfig(limit_per_source=-1)

@@ -29,6 +29,7 @@ from mcdata.adapters.base import (
     stdin_tests,
 )
 from mcdata.io import RowRef
+from mcdata.licenses import upstream
 from mcdata.schema import Problem, TestCase
 
 
@@ -125,6 +126,8 @@ def _convert(row: dict[str, Any], ref: RowRef, source: str) -> Problem:
     label = row.get("difficulty")
     if label:
         stats["source_difficulty"] = str(label)
+    if row.get("url"):
+        stats["url"] = str(row["url"])
     native = row.get("problem_id", row.get("id"))
     problem_id = str(native) if native not in (None, "") else stable_id(statement)
     return Problem(
@@ -141,7 +144,7 @@ def _convert(row: dict[str, Any], ref: RowRef, source: str) -> Problem:
         difficulty=difficulty_of(label),
         time_limit_s=parse_seconds(row.get("time_limit")),
         memory_limit_mb=parse_megabytes(row.get("memory_limit")),
-        license="MIT" if source == "apps" else "Apache-2.0",
+        license=upstream("APPS" if source == "apps" else "TACO").license,
         stats=stats,
     )
 

@@ -22,6 +22,7 @@ from mcdata.adapters.base import (
     stable_id,
 )
 from mcdata.io import RowRef
+from mcdata.licenses import upstream
 from mcdata.schema import Problem, TestCase
 
 # deepmind/code_contests enums (from its proto definition)
@@ -60,6 +61,8 @@ def _deepmind(row: dict[str, Any]) -> Problem:
     stats = {"source_difficulty": str(row.get("difficulty"))} if row.get("difficulty") is not None else {}
     if rating:
         stats["cf_rating"] = rating
+    if row.get("cf_contest_id") and row.get("cf_index"):
+        stats.update(cf_contest_id=int(row["cf_contest_id"]), cf_index=str(row["cf_index"]))
     return Problem(
         problem_id=str(row.get("name") or stable_id(statement)),
         source="codecontests",
@@ -71,7 +74,7 @@ def _deepmind(row: dict[str, Any]) -> Problem:
         difficulty=difficulty_of(None, rating) or DIFFICULTIES.get(row.get("difficulty")),
         time_limit_s=parse_seconds(row.get("time_limit")),
         memory_limit_mb=parse_megabytes(row.get("memory_limit_bytes")),
-        license="CC-BY-4.0",
+        license=upstream("CodeContests").license,
         stats=stats,
     )
 
@@ -99,7 +102,7 @@ def _sandboxfusion(row: dict[str, Any]) -> Problem:
         title=str(name or ""),
         platform=str(labels.get("source", "other")).lower() if str(labels.get("source", "")).lower() in ("codeforces", "codechef", "atcoder") else "other",
         difficulty=difficulty_of(labels.get("difficulty")),
-        license="CC-BY-4.0",
+        license=upstream("CodeContests").license,
         stats={"source_difficulty": str(labels["difficulty"])} if labels.get("difficulty") else {},
     )
 

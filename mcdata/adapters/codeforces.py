@@ -13,6 +13,7 @@ from typing import Any
 
 from mcdata.adapters.base import RowError, difficulty_of, iso_date, parse_megabytes, parse_seconds, register, require
 from mcdata.io import RowRef
+from mcdata.licenses import upstream
 from mcdata.schema import Problem, TestCase
 
 
@@ -68,6 +69,6 @@ def convert_codeforces(row: dict[str, Any], ref: RowRef) -> Problem:
         difficulty=difficulty_of(None, row.get("rating")),
         time_limit_s=parse_seconds(row.get("time_limit")),
         memory_limit_mb=parse_megabytes(row.get("memory_limit")),
-        license="CC-BY-4.0",
+        license=upstream("open-r1/codeforces").license,
         stats=stats,
     )

@@ -4,6 +4,12 @@
 and the LiveCodeBench list `[{"input", "output", "testtype": "stdin"|"functional"}]`, whose
 functional tests take `func_name` from `metadata`. Rows carry no id, so the id is a hash of the
 statement (stable whatever the row order).
+
+DeepCoder re-packs other data sets, so each row is labelled with the license of the upstream it came
+from (read off the file name or Hub config: CodeContests, CodeElo, TACO, LiveCodeBench,
+PrimeIntellect), not DeepCoder's bundle label. CodeElo statements end with the problem's tags (a
+hint about the solution) and its limits: the tags are moved to `stats["tags"]` (flagged as the
+upstream defect "tags_in_statement") and the limits fill `time_limit_s` / `memory_limit_mb`.
 """
 
 from __future__ import annotations
@@ -12,7 +18,9 @@ from typing import Any
 
 from mcdata.adapters.apps import class_starter, functional_tests, solution_shim
 from mcdata.adapters.base import RowError, loads_lenient, register, require, stable_id, stdin_tests
+from mcdata.checks import split_tags, stated_limits
 from mcdata.io import RowRef
+from mcdata.licenses import deepcoder_upstream
 from mcdata.schema import Problem, TestCase
 
 
@@ -52,13 +60,23 @@ def convert_deepcoder(row: dict[str, Any], ref: RowRef) -> Problem:
     if func_name:
         solutions = [s for s in (solution_shim(s, func_name) for s in solutions) if s is not None]
         starter = class_starter(starter, func_name)
+    origin = deepcoder_upstream(ref.location)
+    stats: dict[str, Any] = {"upstream": origin.name}
+    text, tags = split_tags(statement)
+    if tags:
+        stats.update(tags=tags, upstream_defects=["tags_in_statement"])
+    time_s, memory_mb = stated_limits(text)
     return Problem(
         problem_id=stable_id(statement),
         source="deepcoder",
-        statement=statement,
+        statement=text,
         tests=tuple(tests),
         starter_code=starter,
         func_name=func_name,
         solutions=tuple(solutions),
-        license="MIT",
+        platform="codeforces" if origin.name == "CodeElo" else "other",
+        time_limit_s=time_s,
+        memory_limit_mb=memory_mb,
+        license=origin.license,
+        stats=stats,
     )

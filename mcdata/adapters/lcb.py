@@ -21,6 +21,7 @@ from typing import Any
 
 from mcdata.adapters.base import RowError, difficulty_of, loads_lenient, platform_of, register, require, stdin_tests
 from mcdata.io import RowRef
+from mcdata.licenses import upstream
 from mcdata.schema import Problem, TestCase
 
 
@@ -79,7 +80,7 @@ def _sandboxfusion(row: dict[str, Any]) -> Problem:
         func_name=fn_name,
         platform=platform_of(platform),
         difficulty=difficulty_of(labels.get("difficulty")),
-        license="CC-BY-4.0",
+        license=upstream("LiveCodeBench").license,
     )
 
 
@@ -88,7 +89,7 @@ def convert_lcb(row: dict[str, Any], ref: RowRef) -> Problem:
     if "question_content" in row:
         from mceval.lcb_format import problem_from_lcb_row
 
-        return problem_from_lcb_row(row, where=str(ref)).with_(source="lcb")
+        return problem_from_lcb_row(row, where=str(ref)).with_(source="lcb", license=upstream("LiveCodeBench").license)
     if "content" in row and "test" in row:
         return _sandboxfusion(row)
     raise RowError(None, "neither code_generation_lite (question_content, *_test_cases) nor SandboxFusion (content, test) layout")

@@ -11,6 +11,7 @@ from typing import Any
 
 from mcdata.adapters.base import register
 from mcdata.io import RowRef
+from mcdata.licenses import upstream
 from mcdata.schema import Problem
 
 
@@ -18,4 +19,6 @@ from mcdata.schema import Problem
 def convert_leetcodedataset(row: dict[str, Any], ref: RowRef) -> Problem:
     from mceval.leetcode_format import problem_from_leetcodedataset_row
 
-    return problem_from_leetcodedataset_row(row, where=str(ref)).with_(source="leetcodedataset")
+    return problem_from_leetcodedataset_row(row, where=str(ref)).with_(
+        source="leetcodedataset", license=upstream("LeetCodeDataset").license
+    )

@@ -5,7 +5,8 @@ files and SandboxFusion's CodeContests rows): every real problem is replicated w
 shuffled within sentences and a random identifier appended, so replicas are distinct problems for
 MinHash, plus 5% near copies (one word changed) and 2% exact copies that dedup must remove. Rows
 are written as a DeepCoder JSONL file and read back through the real adapter, so file parsing is
-timed too. Decontamination runs against the shipped 880 LiveCodeBench statements.
+timed too. Decontamination runs against the shipped LiveCodeBench reference (release_v5 statements,
+release_v6 ids). The clean phase only groups copies; choosing the copy to keep is timed with it.
 
     .venv/bin/python benchmarks/bench_dataset.py [--sizes 2500 5000 10000] [--workers 1]
 
@@ -27,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mcdata.collect import CollectConfig, SourceSpec, collect  # noqa: E402
 from mcdata.pipeline import BuildConfig, clean_stream, default_lcb_reference  # noqa: E402
 from mcdata.decontaminate import DecontamConfig  # noqa: E402
-from mcdata.dedup import DedupConfig  # noqa: E402
+from mcdata.dedup import DedupConfig, choose_copies, resolve_duplicates  # noqa: E402
 from mcdata.report import BuildReport  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
@@ -86,7 +87,8 @@ def run_once(path: Path, workers: int) -> tuple[float, BuildReport, int]:
     )
     report = BuildReport()
     start, cpu = time.perf_counter(), time.process_time()
-    kept = sum(1 for _ in clean_stream([SourceSpec.parse(s) for s in cfg.sources], cfg, report))
+    cleaned = list(clean_stream([SourceSpec.parse(s) for s in cfg.sources], cfg, report))
+    kept = sum(1 for _ in resolve_duplicates(cleaned, choose_copies(cleaned, {}), report))
     return time.perf_counter() - start, time.process_time() - cpu, report, kept
 
 

@@ -1,8 +1,13 @@
-"""The dataset card: README.md with Hub YAML metadata, a stats section and a histogram image.
+"""The dataset card: README.md with Hub YAML metadata, what the build checked, and a histogram image.
 
 The YAML `dataset_info` is generated from `mcdata.schema.problem_features()` by `datasets`
 itself (`DatasetInfosDict.to_dataset_card_data`), so the card can never disagree with the
-Parquet schema; `configs` points the default config's train split at `data/train-*`.
+Parquet schema; `num_bytes`/`dataset_size` are the uncompressed sizes (what the Hub means by them),
+`download_size` the files' size. `configs` points the default config's splits at `data/{split}-*`
+(and a `verl` config at the exported layout). The body says what a user must know before training:
+how many rows references verified, how many rest on a single reference or none, what the build was
+decontaminated against (or that it was not), which upstream defects were flagged, and each row's
+license with a link.
 """
 
 from __future__ import annotations
@@ -10,13 +15,21 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from mcdata.atomic import atomic_savefig, atomic_write_text
+from mcdata.licenses import LICENSE_URLS, upstream_of_license
 from mcdata.report import BuildReport
 from mcdata.schema import Problem
+from mcdata.write import uncompressed_bytes
 
 HISTOGRAM = "stats.png"
+VERIFY_MEANING = {
+    "verified": "at least two reference solutions agree with every test",
+    "single_reference": "exactly one reference solution passes every test (no second opinion)",
+    "unverified": "no reference solution: the tests are the source's own, unchecked",
+    "not verified": "verification was not run for this build",
+}
 
 
 @dataclass
@@ -37,22 +50,32 @@ class DatasetStats:
     """Counts the card reports; built in one streaming pass over the written rows."""
 
     rows: int = 0
+    by_split: Counter = field(default_factory=Counter)
     by_source: Counter = field(default_factory=Counter)
     by_difficulty: Counter = field(default_factory=Counter)
     by_platform: Counter = field(default_factory=Counter)
     by_year: Counter = field(default_factory=Counter)
     by_license: Counter = field(default_factory=Counter)
     by_kind: Counter = field(default_factory=Counter)
+    by_verify: Counter = field(default_factory=Counter)
+    by_defect: Counter = field(default_factory=Counter)
+    by_judge_flag: Counter = field(default_factory=Counter)
     tests: int = 0
 
-    def add(self, problem: Problem) -> None:
+    def add(self, problem: Problem, split: str = "train") -> None:
         self.rows += 1
+        self.by_split[split] += 1
         self.by_source[problem.source] += 1
         self.by_difficulty[problem.difficulty or "unknown"] += 1
         self.by_platform[problem.platform] += 1
         self.by_year[problem.contest_date[:4] if problem.contest_date else "undated"] += 1
         self.by_license[problem.license] += 1
         self.by_kind["functional" if problem.is_functional else "stdin"] += 1
+        self.by_verify[str(problem.stats.get("verify_status", "not verified"))] += 1
+        self.by_defect.update(problem.stats.get("upstream_defects", []))
+        self.by_judge_flag.update(problem.stats.get("judge_needs", []))
+        if problem.stats.get("judge_tolerance"):
+            self.by_judge_flag["tolerance"] += 1
         self.tests += len(problem.tests)
 
     @classmethod
@@ -105,21 +128,33 @@ def _table(counter: Counter, total: int, header: str) -> str:
     return "\n".join(lines)
 
 
-def card_metadata(stats: DatasetStats, data_files: list[Path], cfg: CardConfig, split: str = "train"):
+def _split_of(path: Path) -> str:
+    return path.name.split("-", 1)[0]
+
+
+def card_metadata(stats: DatasetStats, data_files: list[Path], cfg: CardConfig, exports: list[str] = ()):
     from datasets import DatasetInfo, SplitDict, SplitInfo
     from datasets.info import DatasetInfosDict
     from huggingface_hub import DatasetCardData
 
     from mcdata.schema import problem_features
 
-    num_bytes = sum(f.stat().st_size for f in data_files)
+    splits_found = sorted({_split_of(f) for f in data_files}, key=lambda s: (s != "train", s))
     info = DatasetInfo(features=problem_features())
     splits = SplitDict()
-    splits.add(SplitInfo(name=split, num_bytes=num_bytes, num_examples=stats.rows))
+    for split in splits_found:
+        files = [f for f in data_files if _split_of(f) == split]
+        splits.add(SplitInfo(name=split, num_bytes=uncompressed_bytes(files), num_examples=stats.by_split.get(split, 0)))
     info.splits = splits
-    info.download_size = num_bytes
-    info.dataset_size = num_bytes
+    info.download_size = sum(f.stat().st_size for f in data_files)
+    info.dataset_size = uncompressed_bytes(data_files)
     licenses = sorted(stats.by_license)
+    configs: list[dict[str, Any]] = [{
+        "config_name": "default",
+        "data_files": [{"split": s, "path": f"data/{s}-*"} for s in splits_found],
+    }]
+    if exports:
+        configs.append({"config_name": "verl", "data_files": [{"split": Path(e).stem, "path": e} for e in exports]})
     card = DatasetCardData(
         license=cfg.license or (licenses[0].lower() if len(licenses) == 1 and licenses[0] != "unknown" else "other"),
         task_categories=["text-generation"],
@@ -127,14 +162,62 @@ def card_metadata(stats: DatasetStats, data_files: list[Path], cfg: CardConfig, 
         tags=list(cfg.tags),
         size_categories=[size_category(stats.rows)],
         pretty_name=cfg.pretty_name,
-        configs=[{"config_name": "default", "data_files": [{"split": split, "path": f"data/{split}-*"}]}],
+        configs=configs,
     )
     DatasetInfosDict({"default": info}).to_dataset_card_data(card)
     return card
 
 
-def render_card(stats: DatasetStats, report: BuildReport, data_files: list[Path], cfg: CardConfig) -> str:
-    card = card_metadata(stats, data_files, cfg)
+def verification_lines(stats: DatasetStats) -> list[str]:
+    """One line per verification status with its meaning; the unverified rows named plainly."""
+    lines = []
+    for status in ("verified", "single_reference", "unverified", "not verified"):
+        n = stats.by_verify.get(status, 0)
+        if n:
+            lines.append(f"- **{status}**: {n:,} of {stats.rows:,} rows — {VERIFY_MEANING[status]}.")
+    if stats.by_verify.get("unverified"):
+        lines.append(
+            f"\n{stats.by_verify['unverified']:,} rows were KEPT UNVERIFIED (`--no-reference keep`): filter on "
+            "`stats.verify_status` if you need checked tests."
+        )
+    return lines
+
+
+def decontamination_lines(report: BuildReport) -> list[str]:
+    notes = report.notes.get("decontaminate", {})
+    window = notes.get("window", "off")
+    against = notes.get("against") or []
+    if not against:
+        return [f"- Evaluation window {window} (contest-date rule only).",
+                "- **NOT checked against any LiveCodeBench reference** (no `--decontaminate-against`): copies of "
+                "benchmark problems are removed only when they carry a contest date inside the window."]
+    dates = notes.get("reference_dates")
+    return [
+        f"- Evaluation window {window}: problems dated inside it are removed.",
+        f"- Reference: {', '.join(Path(a).name if '/' in a else a for a in against)} — "
+        f"{notes.get('reference_problems', 0):,} LiveCodeBench problems"
+        + (f" dated {dates[0]} to {dates[1]}" if dates else "")
+        + f"; {notes.get('reference_problems_in_window', 0):,} inside the window, matched by platform id "
+        f"({notes.get('reference_ids_in_window', 0):,} ids) and by {notes.get('ngram')}-gram statement overlap "
+        f"({notes.get('reference_statements_in_window', 0):,} statements, min coverage {notes.get('min_coverage')}).",
+        "- The shipped reference is LiveCodeBench release_v5 statements (880) plus release_v6 ids and dates "
+        "(1,055 problems up to 2025-04-07); pass `--decontaminate-against livecodebench/code_generation_lite` "
+        "for the full current statements.",
+    ]
+
+
+def license_lines(stats: DatasetStats) -> list[str]:
+    lines = []
+    for name, n in stats.by_license.most_common():
+        url = LICENSE_URLS.get(name)
+        upstreams = ", ".join(f"[{u.name}]({u.url})" for u in upstream_of_license(name))
+        label = f"[{name}]({url})" if url else name
+        lines.append(f"- {label}: {n:,} rows" + (f" (from {upstreams})" if upstreams else ""))
+    return lines
+
+
+def render_card(stats: DatasetStats, report: BuildReport, data_files: list[Path], cfg: CardConfig, exports: list[str] = ()) -> str:
+    card = card_metadata(stats, data_files, cfg, exports)
     stage_lines = ["| stage | in | out | removed |", "|---|---:|---:|---:|"]
     for name, counts in report.to_dict()["stages"].items():
         stage_lines.append(f"| {name} | {counts['in']:,} | {counts['out']:,} | {counts['in'] - counts['out']:,} |")
@@ -142,7 +225,12 @@ def render_card(stats: DatasetStats, report: BuildReport, data_files: list[Path]
     for stage, by_reason in report.reasons().items():
         for reason, n in sorted(by_reason.items(), key=lambda kv: -kv[1])[:12]:
             reasons.append(f"| {stage} | {reason[:90]} | {n:,} |")
-    licenses = ", ".join(f"{k} ({v:,})" for k, v in stats.by_license.most_common())
+    flags = [f"- `{k}`: {v:,} rows" for k, v in stats.by_judge_flag.most_common()] or ["- none"]
+    defects = [f"- `{k}`: {v:,} rows" for k, v in stats.by_defect.most_common()] or ["- none"]
+    warnings = report.notes.get("build", {}).get("warnings", [])
+    split_text = ", ".join(f"{s} {n:,}" for s, n in stats.by_split.items()) or "train 0"
+    verl = ("\nA `verl` config holds the same problems in verl/rllm's layout (chat `prompt`, tests as a JSON "
+            "string in `reward_model.ground_truth`).\n" if exports else "")
     return f"""---
 {card.to_yaml()}
 ---
@@ -151,19 +239,19 @@ def render_card(stats: DatasetStats, report: BuildReport, data_files: list[Path]
 
 Competitive-programming problems with test cases for reinforcement learning of code models,
 built with `microcoder build-dataset` (collection -> processing -> decontamination ->
-verification -> difficulty filtering). One row per problem; the schema is MicroCoder's
+verification -> deduplication -> difficulty filtering). One row per problem; the schema is MicroCoder's
 `Problem` (`mcdata/schema.py`): stdin/stdout problems have `func_name` null, functional
 (LeetCode-style) problems name the `Solution` method, with one JSON value per input line.
-`stats` is a JSON string with what later stages recorded (verification, difficulty scores).
-
+`stats` is a JSON string with what the stages recorded (verification, flags, difficulty scores).
+{verl}
 ```python
 from datasets import load_dataset
 ds = load_dataset("path/or/repo_id", split="train")
 ```
-
+{"".join(f"{chr(10)}> **Warning:** {w}{chr(10)}" for w in warnings)}
 ## Statistics
 
-{stats.rows:,} problems, {stats.tests:,} tests ({stats.tests / max(stats.rows, 1):.1f} per problem);
+{stats.rows:,} problems ({split_text}), {stats.tests:,} tests ({stats.tests / max(stats.rows, 1):.1f} per problem);
 {stats.by_kind.get('stdin', 0):,} stdin and {stats.by_kind.get('functional', 0):,} functional.
 
 ![difficulty, source and date histogram]({HISTOGRAM})
@@ -173,6 +261,26 @@ ds = load_dataset("path/or/repo_id", split="train")
 {_table(stats.by_difficulty, stats.rows, "difficulty")}
 
 {_table(stats.by_year, stats.rows, "contest year")}
+
+## Verification (`stats.verify_status`)
+
+{chr(10).join(verification_lines(stats)) or "- no rows"}
+
+## Decontamination
+
+{chr(10).join(decontamination_lines(report))}
+
+## Flags
+
+What a single expected output per test cannot judge (`stats.judge_needs`; `tolerance` is handled by the
+evaluator's comparator):
+
+{chr(10).join(flags)}
+
+Upstream defects found in the text (`stats.upstream_defects`; `lost_superscript`: constraints such as
+"1 <= n <= 105" meaning 10^5, as scraped):
+
+{chr(10).join(defects)}
 
 ## Build
 
@@ -184,11 +292,16 @@ Most frequent removal reasons (every rejection, with its row, is in `build_repor
 
 ## Licenses
 
-Rows keep the license of their source ({licenses}). Problem statements are the property of the
-judges they come from; check each source's terms before redistributing.
+Every row carries the license of the data it came from (`license` column):
+
+{chr(10).join(license_lines(stats)) or "- no rows"}
+
+Problem statements are the property of the judges they come from; check each source's terms before
+redistributing.
 """
 
 
-def write_card(out_dir: Path, stats: DatasetStats, report: BuildReport, data_files: list[Path], cfg: CardConfig) -> Path:
+def write_card(out_dir: Path, stats: DatasetStats, report: BuildReport, data_files: list[Path], cfg: CardConfig,
+               exports: list[str] = ()) -> Path:
     plot_histogram(stats, out_dir / HISTOGRAM)
-    return atomic_write_text(out_dir / "README.md", render_card(stats, report, data_files, cfg))
+    return atomic_write_text(out_dir / "README.md", render_card(stats, report, data_files, cfg, exports))

@@ -1,17 +1,22 @@
 """`microcoder build-dataset`: chain the stages, checkpoint between them, write the dataset.
 
-    collect -> process -> dedup -> decontaminate   (phase "clean": one streaming pass)
-    -> verify                                       (phase "verify": checkpointed every `chunk_size` problems)
-    -> difficulty (pass-rate | predict)             (phase "difficulty")
-    -> Parquet shards + README.md + build_report.json (+ push to the Hub)
+    collect -> process -> group duplicates -> decontaminate   (phase "clean": one streaming pass)
+    -> verify                                                  (phase "verify": checkpointed every `chunk_size` problems)
+    -> dedup: keep the best copy of each group                 (phase "dedup")
+    -> difficulty (pass-rate | predict)                        (phase "difficulty")
+    -> Parquet shards (train[/validation]) [+ verl export] + build_report.json + README.md (+ push)
 
 Each phase streams problems and writes its output as Parquet parts under `OUTPUT/.build/<phase>/`,
 each part atomically; a phase is finished when its `done.json` marker (with the phase's share of
 the build report) is written. Rerunning the same command after an interruption skips finished
-phases and, inside the verify phase (the expensive one: it runs code), finished chunks. Each
-phase's directory carries a fingerprint of its configuration and inputs: change either and that
-phase and the ones after it are rebuilt. Memory stays bounded: only the dedup index (512 B per
-kept problem) and the decontamination n-grams grow with the data.
+phases and, inside the verify and pass-rate phases (they run code), finished chunks. Each phase's
+directory carries a fingerprint of its configuration and inputs: change either and that phase and
+the ones after it are rebuilt.
+
+A dataset folder is complete or visibly not (`mcdata.folder`): the card (README.md) of an earlier
+build is removed before anything is written, and the new card is written last, so a folder an
+interrupted build left behind has no card and `train`/`eval` refuse it; rerunning finishes it.
+Memory stays bounded: only the dedup index and the decontamination n-grams grow with the data.
 """
 
 from __future__ import annotations
@@ -21,19 +26,22 @@ import hashlib
 import json
 import shutil
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Literal
 
-from mcdata.card import CardConfig, DatasetStats, write_card
+from mcdata import progress
+from mcdata.atomic import atomic_write_text
+from mcdata.card import HISTOGRAM, CardConfig, DatasetStats, write_card
 from mcdata.collect import CollectConfig, SourceSpec, collect
 from mcdata.decontaminate import DecontamConfig, decontaminate
-from mcdata.dedup import DedupConfig, dedup
+from mcdata.dedup import DedupConfig, choose_copies, group_duplicates, resolve_duplicates
+from mcdata.folder import CARD_NAME
 from mcdata.parallel import chunked
 from mcdata.process import ProcessConfig, process
-from mcdata.atomic import atomic_write_text
 from mcdata.report import BuildReport
 from mcdata.schema import Problem
-from mcdata.write import WriteConfig, read_parquet, write_parquet, write_shards
+from mcdata.write import WriteConfig, count_rows, read_parquet, remove_other_splits, write_parquet, write_shards
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 Difficulty = Literal["none", "pass-rate", "predict"]
@@ -50,8 +58,10 @@ def default_sources() -> list[str]:
     ]
 
 
-def default_lcb_reference() -> str:
-    return str(SAMPLES / "lcb_statements.jsonl.gz")
+def default_lcb_reference() -> tuple[str, ...]:
+    """The shipped decontamination reference: LiveCodeBench release_v5 statements (880) and the
+    release_v6 problem ids and dates (1,055) — see mcdata/samples/SOURCE.md."""
+    return (str(SAMPLES / "lcb_statements.jsonl.gz"), str(SAMPLES / "lcb_v6_problems.jsonl.gz"))
 
 
 def _verify_config():
@@ -65,12 +75,14 @@ class BuildConfig:
     """Everything a build needs; the CLI fills it from its options.
 
     sources: `FORMAT=PATH_OR_HUB_ID` strings; empty -> the shipped samples (decontaminated
-        against the shipped LiveCodeBench statements unless `decontaminate.against` is set).
+        against the shipped LiveCodeBench reference unless `decontaminate.against` is set).
     verify: reference-solution verification settings (`mcdata.verify.VerifyConfig`); None skips it.
     difficulty: "none", "pass-rate" (`pass_rate` config) or "predict" (`predict` config).
+    validation: problems held out as a `validation` split: a fraction (< 1) or a count (>= 1); 0: none.
+    export: extra layouts to write next to `data/`: "verl" (prompt + tests as a JSON string).
     chunk_size: problems per checkpoint part in the verify and pass-rate phases.
     resume: reuse finished phases under OUTPUT/.build (False: start over).
-    strict: the first bad row or rejected problem stops the build with an error naming it.
+    strict: the first row that cannot be read or converted stops the build with an error naming it.
     """
 
     output: Path
@@ -85,6 +97,8 @@ class BuildConfig:
     predict: Any = None
     write: WriteConfig = field(default_factory=WriteConfig)
     card: CardConfig = field(default_factory=CardConfig)
+    validation: float = 0
+    export: tuple[str, ...] = ()
     chunk_size: int = 256
     resume: bool = True
     strict: bool = False
@@ -94,9 +108,10 @@ class BuildConfig:
 
     def __post_init__(self) -> None:
         self.output = Path(self.output)
+        check_output_folder(self.output)
         if not self.sources:
             self.sources = default_sources()
-            if self.decontaminate.against is None:
+            if not self.decontaminate.against:
                 self.decontaminate.against = default_lcb_reference()
         if self.difficulty not in ("none", "pass-rate", "predict"):
             raise ValueError(f"difficulty must be none, pass-rate or predict, got {self.difficulty!r}")
@@ -110,6 +125,21 @@ class BuildConfig:
             self.predict = PredictConfig()
         if self.chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {self.chunk_size}")
+        if self.validation < 0:
+            raise ValueError(f"validation must be a fraction < 1 or a count >= 1, got {self.validation}")
+        unknown = set(self.export) - {"verl"}
+        if unknown:
+            raise ValueError(f"export: unknown layout(s) {sorted(unknown)}; choose verl")
+
+
+def check_output_folder(output: Path) -> None:
+    """The output must be a folder (or not exist yet), and not lie under a file: one clear error."""
+    for existing in (output, *output.parents):
+        if existing.exists():
+            if not existing.is_dir():
+                where = "is a file" if existing == output else f"lies under the file {existing}"
+                raise ValueError(f"--output {output}: {where}; give a folder")
+            return
 
 
 @dataclass
@@ -119,6 +149,7 @@ class BuildResult:
     num_problems: int
     report: BuildReport
     resumed_phases: list[str]
+    stats: DatasetStats | None = None
     pushed_commit: str | None = None
 
 
@@ -179,6 +210,9 @@ class Phase:
     def read(self) -> Iterator[Problem]:
         return read_parquet(self.parts())
 
+    def rows(self) -> int:
+        return count_rows(self.parts())
+
     def finish(self, report: BuildReport) -> None:
         report.save(self.dir / "done.json")
 
@@ -218,6 +252,7 @@ def _run_chunked(
         marker = phase.dir / f"part-{i:05d}.report.json"
         if marker.exists() and phase.part(i).exists():
             total.merge(BuildReport.load(marker))
+            progress.phase_advance(len(chunk))
             continue
         report = BuildReport(strict=cfg.strict)
         write_parquet(phase.part(i), stage(chunk, report), cfg.write)
@@ -227,33 +262,60 @@ def _run_chunked(
     return total
 
 
-def _progress(problems: Iterable[Problem], description: str, enabled: bool) -> Iterator[Problem]:
-    if not enabled:
-        yield from problems
-        return
-    from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), MofNCompleteColumn(), TimeElapsedColumn(), transient=False) as bar:
-        task = bar.add_task(description, total=None)
-        for problem in problems:
-            yield problem
-            bar.advance(task)
+def _counted(problems: Iterable[Problem]) -> Iterator[Problem]:
+    for problem in problems:
+        yield problem
+        progress.phase_advance(1)
 
 
 # ------------------------------------------------------------------------------------------ build
 
 
 def clean_stream(specs: list[SourceSpec], cfg: BuildConfig, report: BuildReport) -> Iterator[Problem]:
-    """collect -> process -> dedup -> decontaminate, each stage counted in `report`."""
+    """collect -> process -> group duplicates -> decontaminate, each filtering stage counted in `report`.
+    Copies are only annotated here; the `dedup` phase chooses which one to keep."""
     stream: Iterable[Problem] = report.track("collect", collect(specs, cfg.collect, report), counting="out")
     stream = report.run_stage("process", process, stream, cfg.process)
-    stream = report.run_stage("dedup", dedup, stream, cfg.dedup)
+    stream = group_duplicates(stream, cfg.dedup, report)
     return report.run_stage("decontaminate", decontaminate, stream, cfg.decontaminate)
+
+
+def _contaminated_groups(report: BuildReport) -> dict[str, str]:
+    """Duplicate groups with a member that decontamination removed -> that member's key."""
+    out: dict[str, str] = {}
+    for r in report.rejections_by("decontaminate"):
+        key = f"{r.source}/{r.problem_id}"
+        out.setdefault(str(r.detail.get("dup_group") or key), key)
+    return out
+
+
+def remove_card(output: Path) -> None:
+    """Before a build writes anything, the old card goes: until the new one is written last, the
+    folder reads as unfinished (`mcdata.folder.require_complete`)."""
+    for name in (CARD_NAME, HISTOGRAM):
+        (output / name).unlink(missing_ok=True)
 
 
 def build_dataset(cfg: BuildConfig) -> BuildResult:
     """Run the whole build into `cfg.output`; returns where things went and the merged report."""
     specs = [SourceSpec.parse(s) for s in cfg.sources]
+    if cfg.push_to_hub:
+        from mcdata.push import check_push_ready
+
+        check_push_ready(cfg.push_to_hub)  # no token or no Hub: say so now, not after the build
+    check_output_folder(cfg.output)
+    remove_card(cfg.output)
+    with progress.live(cfg.progress):
+        last, reports, resumed = _run_phases(specs, cfg)
+        result = _write(last, reports, resumed, specs, cfg)
+    if cfg.push_to_hub:
+        from mcdata.push import push_folder
+
+        result.pushed_commit = push_folder(cfg.output, cfg.push_to_hub, private=cfg.private)
+    return result
+
+
+def _run_phases(specs: list[SourceSpec], cfg: BuildConfig) -> tuple[Phase, list[BuildReport], list[str]]:
     root = cfg.output / ".build"
     resumed: list[str] = []
     reports: list[BuildReport] = []
@@ -262,9 +324,8 @@ def build_dataset(cfg: BuildConfig) -> BuildResult:
     clean = Phase(root, "1-clean", fp, cfg.resume)
     if clean.done:
         resumed.append("clean")
-    reports.append(
-        _run_whole(clean, lambda r: _progress(clean_stream(specs, cfg, r), "collect+process+dedup+decontaminate", cfg.progress), cfg)
-    )
+    with progress.phase("collect + clean", None, cfg.progress and not clean.done):
+        reports.append(_run_whole(clean, lambda r: _counted(clean_stream(specs, cfg, r)), cfg))
     last = clean
 
     if cfg.verify is not None:
@@ -275,45 +336,103 @@ def build_dataset(cfg: BuildConfig) -> BuildResult:
         if phase.done:
             resumed.append("verify")
         stage = lambda chunk, r: r.run_stage("verify", verify_problems, chunk, cfg.verify)  # noqa: E731
-        reports.append(_run_chunked(phase, _progress(last.read(), "verify", cfg.progress), stage, cfg))
+        with progress.phase("verify", last.rows(), cfg.progress and not phase.done):
+            reports.append(_run_chunked(phase, last.read(), stage, cfg))
         last = phase
+
+    fp = _fingerprint(fp, "dedup")
+    phase = Phase(root, "3-dedup", fp, cfg.resume)
+    if phase.done:
+        resumed.append("dedup")
+    contaminated = _contaminated_groups(reports[0])
+    source = last
+
+    def resolve(report: BuildReport) -> Iterable[Problem]:
+        choice = choose_copies(source.read(), contaminated)
+        return report.run_stage("dedup", resolve_duplicates, source.read(), choice)
+
+    reports.append(_run_whole(phase, resolve, cfg))
+    last = phase
 
     if cfg.difficulty != "none":
-        from mcdata.difficulty import pass_rate_filter, predict_filter
+        last = _difficulty_phase(root, fp, last, cfg, reports, resumed)
+    return last, reports, resumed
 
-        stage_cfg = cfg.pass_rate if cfg.difficulty == "pass-rate" else cfg.predict
-        fp = _fingerprint(fp, cfg.difficulty, stage_cfg)
-        phase = Phase(root, "3-difficulty", fp, cfg.resume)
-        if phase.done:
-            resumed.append("difficulty")
-        if cfg.difficulty == "pass-rate":
-            stage = lambda chunk, r: r.run_stage("pass_rate", pass_rate_filter, chunk, cfg.pass_rate)  # noqa: E731
-            reports.append(_run_chunked(phase, _progress(last.read(), "pass rates", cfg.progress), stage, cfg))
-        else:
-            reports.append(_run_whole(phase, lambda r: r.run_stage("predict", predict_filter, last.read(), cfg.predict), cfg))
-        last = phase
 
+def _difficulty_phase(root: Path, fp: str, last: Phase, cfg: BuildConfig, reports: list[BuildReport], resumed: list[str]) -> Phase:
+    from mcdata.difficulty import pass_rate_filter, predict_filter
+    from mcdata.difficulty.pass_rate import sources_by_id
+
+    stage_cfg = cfg.pass_rate if cfg.difficulty == "pass-rate" else cfg.predict
+    fp = _fingerprint(fp, cfg.difficulty, stage_cfg)
+    phase = Phase(root, "4-difficulty", fp, cfg.resume)
+    if phase.done:
+        resumed.append("difficulty")
+    total = last.rows()
+    if cfg.difficulty == "pass-rate":
+        ids = sources_by_id(last.read())
+        run = partial(pass_rate_filter, id_sources=ids)
+        stage = lambda chunk, r: r.run_stage("pass_rate", run, chunk, cfg.pass_rate)  # noqa: E731
+        with progress.phase("pass rates", total, cfg.progress and not phase.done):
+            reports.append(_run_chunked(phase, last.read(), stage, cfg))
+    else:
+        run = partial(predict_filter, total=total)
+        reports.append(_run_whole(phase, lambda r: r.run_stage("predict", run, last.read(), cfg.predict), cfg))
+    return phase
+
+
+def validation_keys(problems: Iterable[Problem], validation: float, total: int) -> set[str]:
+    """A fixed, order-independent hold-out: the `validation` problems (count, or fraction of `total`)
+    with the smallest hashes of source/id."""
+    size = int(round(validation * total)) if validation < 1 else int(validation)
+    if size <= 0:
+        return set()
+    ranked = sorted(hashlib.sha1(f"{p.source}/{p.problem_id}".encode()).hexdigest() + "\0" + f"{p.source}/{p.problem_id}"
+                    for p in problems)
+    return {entry.split("\0", 1)[1] for entry in ranked[: min(size, max(total - 1, 0))]}
+
+
+def _write(last: Phase, reports: list[BuildReport], resumed: list[str], specs: list[SourceSpec], cfg: BuildConfig) -> BuildResult:
     report = BuildReport(strict=cfg.strict)
     for part in reports:
         report.merge(part)
     report.note("build", sources=[str(s) for s in specs], resumed_phases=resumed)
+    if not cfg.decontaminate.against:
+        report.note("build", warnings=["text and identifier decontamination is OFF: no LiveCodeBench reference was given "
+                                       "(--decontaminate-against); only the contest-date rule ran"])
     stats = DatasetStats()
+    held_out = validation_keys(last.read(), cfg.validation, last.rows()) if cfg.validation else set()
+    splits = {"train": lambda p: f"{p.source}/{p.problem_id}" not in held_out}
+    if held_out:
+        splits["validation"] = lambda p: f"{p.source}/{p.problem_id}" in held_out
 
-    def counted() -> Iterator[Problem]:
-        for problem in last.read():
-            stats.add(problem)
-            yield problem
+    shards: list[Path] = []
+    for split, wanted in splits.items():
+        def rows(wanted=wanted, split=split) -> Iterator[Problem]:
+            for problem in last.read():
+                if wanted(problem):
+                    stats.add(problem, split)
+                    yield problem
 
-    shards = write_shards(counted(), cfg.output, cfg.write)
-    report.note("write", problems=stats.rows, shards=[s.name for s in shards], by_source=dict(stats.by_source))
-    report.save(cfg.output / "build_report.json")
-    write_card(cfg.output, stats, report, shards, cfg.card)
-    result = BuildResult(cfg.output, shards, stats.rows, report, resumed)
-    if cfg.push_to_hub:
-        from mcdata.push import push_folder
+        shards += write_shards(rows(), cfg.output, dataclasses.replace(cfg.write, split=split))
+    remove_other_splits(cfg.output, splits)
+    exported = _export(last, splits, cfg)
+    report.note("write", problems=stats.rows, splits=dict(stats.by_split), shards=[s.name for s in shards],
+                by_source=dict(stats.by_source), verify_status=dict(stats.by_verify), licenses=dict(stats.by_license),
+                upstream_defects=dict(stats.by_defect), judge_flags=dict(stats.by_judge_flag), exports=exported)
+    report.save(cfg.output / "build_report.json", public=True)
+    write_card(cfg.output, stats, report, shards, cfg.card, exports=exported)  # last: the folder is complete now
+    return BuildResult(cfg.output, shards, stats.rows, report, resumed, stats)
 
-        result.pushed_commit = push_folder(cfg.output, cfg.push_to_hub, private=cfg.private)
-    return result
+
+def _export(last: Phase, splits: dict[str, Callable[[Problem], bool]], cfg: BuildConfig) -> list[str]:
+    if "verl" not in cfg.export:
+        shutil.rmtree(cfg.output / "verl", ignore_errors=True)
+        return []
+    from mcdata.export import write_verl
+
+    return [write_verl((p for p in last.read() if wanted(p)), cfg.output / "verl" / f"{split}.parquet", split).relative_to(cfg.output).as_posix()
+            for split, wanted in splits.items()]
 
 
 __all__ = ["BuildConfig", "BuildResult", "build_dataset", "clean_stream", "default_sources"]

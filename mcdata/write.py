@@ -1,17 +1,19 @@
 """Stage 5, write: Parquet shards in the layout `datasets.push_to_hub` uses.
 
-Shards are `data/train-{i:05d}-of-{n:05d}.parquet`, zstd-compressed, every file following
+Shards are `data/{split}-{i:05d}-of-{n:05d}.parquet`, zstd-compressed, every file following
 `mcdata.schema.arrow_schema()` (the `datasets` features travel in the schema metadata, so
-`load_dataset` restores them exactly). Row groups are small (default 100 rows) because a row
-can hold megabytes of tests, and the Hub's viewer and streaming readers read a row group at a
-time. The shard count is only known at the end, so shards are written under `.build/` first
-(each one atomically) and renamed into `data/` when the stream ends; stale shards of an earlier
-build are removed then, so `data/` never mixes two builds.
+`load_dataset` restores them exactly). Row groups are bounded by rows AND by uncompressed bytes
+(default 64 MB): one row can hold megabytes of tests, and the Hub's viewer refuses row groups over
+~300 MB. Shards close after `max_shard_bytes` uncompressed bytes. The shard count is only known at
+the end, so shards are written under `.build/` first (each one atomically) and renamed into `data/`
+when the stream ends; stale shards of an earlier build are removed then, so `data/` never mixes two
+builds.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +25,24 @@ import pyarrow.parquet as pq
 from mcdata.atomic import atomic_path
 from mcdata.schema import Problem, arrow_schema
 
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]?i?B?)\s*$", re.I)
+
+
+def parse_size(text: str | int, what: str = "size") -> int:
+    """'500MB' / '64MiB' / '1.5GB' / 1000 -> bytes (decimal units as the Hub counts, binary with 'i')."""
+    if isinstance(text, int):
+        value = text
+    else:
+        m = _SIZE.match(str(text))
+        if not m:
+            raise ValueError(f"{what} {text!r}: expected a size such as 500MB, 64MiB or 1GB")
+        unit = m.group(2).upper().rstrip("B")
+        base = 1024 if unit.endswith("I") else 1000
+        value = int(float(m.group(1)) * base ** {"": 0, "K": 1, "M": 2, "G": 3}[unit.rstrip("I")])
+    if value < 1:
+        raise ValueError(f"{what} {text!r}: must be positive")
+    return value
+
 
 @dataclass
 class WriteConfig:
@@ -30,15 +50,22 @@ class WriteConfig:
 
     max_shard_bytes: start a new shard after about this many uncompressed bytes
         (`datasets` pushes 500 MB shards; smaller ones download and resume in finer steps).
-    row_group_rows: rows per Parquet row group (small: rows with big test lists stream well).
+    row_group_rows / row_group_bytes: close a row group at this many rows or uncompressed bytes,
+        whichever comes first (rows with big test lists stream well; the Hub viewer reads a row
+        group at a time and refuses ones over ~300 MB).
     compression: Parquet codec.
     split: split name in the file names.
     """
 
     max_shard_bytes: int = 256 * 1024 * 1024
     row_group_rows: int = 100
+    row_group_bytes: int = 64 * 1024 * 1024
     compression: str = "zstd"
     split: str = "train"
+
+    def __post_init__(self) -> None:
+        if self.max_shard_bytes < 1 or self.row_group_rows < 1 or self.row_group_bytes < 1:
+            raise ValueError("max_shard_bytes, row_group_rows and row_group_bytes must be positive")
 
 
 def row_bytes(problem: Problem) -> int:
@@ -58,7 +85,7 @@ def write_parquet(path: Path, problems: Iterable[Problem], cfg: WriteConfig) -> 
     rows = 0
     with atomic_path(path) as tmp:
         with pq.ParquetWriter(tmp, schema, compression=cfg.compression) as writer:
-            for batch in _row_groups(problems, cfg.row_group_rows):
+            for batch in row_groups(problems, cfg):
                 writer.write_table(pa.Table.from_pylist([p.to_row() for p in batch], schema=schema))
                 rows += len(batch)
             if rows == 0:
@@ -66,13 +93,17 @@ def write_parquet(path: Path, problems: Iterable[Problem], cfg: WriteConfig) -> 
     return rows
 
 
-def _row_groups(problems: Iterable[Problem], size: int) -> Iterator[list[Problem]]:
+def row_groups(problems: Iterable[Problem], cfg: WriteConfig) -> Iterator[list[Problem]]:
+    """Consecutive rows bounded by `row_group_rows` and `row_group_bytes` (a bigger row stands alone)."""
     batch: list[Problem] = []
+    size = 0
     for problem in problems:
-        batch.append(problem)
-        if len(batch) >= size:
+        nbytes = row_bytes(problem)
+        if batch and (len(batch) >= cfg.row_group_rows or size + nbytes > cfg.row_group_bytes):
             yield batch
-            batch = []
+            batch, size = [], 0
+        batch.append(problem)
+        size += nbytes
     if batch:
         yield batch
 
@@ -85,9 +116,23 @@ def read_parquet(paths: Iterable[Path], batch_size: int = 64) -> Iterator[Proble
                 yield Problem.from_row(row)
 
 
+def count_rows(paths: Iterable[Path]) -> int:
+    """Rows in Parquet files, from their footers (no data read)."""
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in paths)
+
+
+def uncompressed_bytes(paths: Iterable[Path]) -> int:
+    """The data's uncompressed size (what the Hub's `num_bytes`/`dataset_size` mean), from the footers."""
+    total = 0
+    for path in paths:
+        meta = pq.ParquetFile(path).metadata
+        total += sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    return total
+
+
 def write_shards(problems: Iterable[Problem], out_dir: Path, cfg: WriteConfig) -> list[Path]:
     """Stream problems into `out_dir/data/{split}-XXXXX-of-NNNNN.parquet`; returns the shard paths."""
-    staging = out_dir / ".build" / "shards"
+    staging = out_dir / ".build" / f"shards-{cfg.split}"
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
@@ -106,11 +151,11 @@ def write_shards(problems: Iterable[Problem], out_dir: Path, cfg: WriteConfig) -
             parts.append(part)
         writer, tmp, size = None, None, 0
 
-    for batch in _row_groups(problems, cfg.row_group_rows):
+    for batch in row_groups(problems, cfg):
         if writer is None:
             tmp = staging / f".part-{len(parts):05d}.tmp"
             writer = pq.ParquetWriter(tmp, schema, compression=cfg.compression)
-        writer.write_table(pa.Table.from_pylist([p.to_row() for p in batch], schema=schema))
+        writer.write_table(pa.Table.from_pylist([p.to_row() for p in batch], schema=schema), row_group_size=len(batch))
         size += sum(row_bytes(p) for p in batch)
         if size >= cfg.max_shard_bytes:
             close_shard()
@@ -129,3 +174,11 @@ def write_shards(problems: Iterable[Problem], out_dir: Path, cfg: WriteConfig) -
         os.replace(part, target)
     shutil.rmtree(staging, ignore_errors=True)
     return final
+
+
+def remove_other_splits(out_dir: Path, splits: Iterable[str]) -> None:
+    """Delete local shards of splits this build did not write (an earlier build's validation split)."""
+    keep = tuple(f"{s}-" for s in splits)
+    for shard in (out_dir / "data").glob("*.parquet"):
+        if not shard.name.startswith(keep):
+            shard.unlink()

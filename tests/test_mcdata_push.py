@@ -31,6 +31,7 @@ class FakeHub(BaseHTTPRequestHandler):
     requests: list[tuple[str, str, dict, bytes]] = []
     commits: list[list[dict]] = []
     repos: list[dict] = []
+    public = True  # the visibility repo_info reports for an existing repo
 
     def log_message(self, *args):  # keep test output quiet
         pass
@@ -53,6 +54,9 @@ class FakeHub(BaseHTTPRequestHandler):
         self._record()
         if "/tree/" in self.path:
             self._reply(200, [{"type": "file", "path": p, "oid": "0" * 40, "size": len(b)} for p, b in sorted(FakeHub.files.items())])
+        elif self.path.startswith("/api/datasets/") and self.path.count("/") in (4, 6):  # repo_info
+            repo = "/".join(self.path.split("?")[0].split("/")[3:5])
+            self._reply(200, {"id": repo, "private": not FakeHub.public, "sha": "0" * 40, "siblings": []})
         else:
             self._reply(404, {"error": f"unexpected GET {self.path}"})
 
@@ -87,13 +91,16 @@ class FakeHub(BaseHTTPRequestHandler):
 def hub(monkeypatch):
     from huggingface_hub import constants
 
-    FakeHub.files = {"data/train-00000-of-00003.parquet": b"old", "data/train-00002-of-00003.parquet": b"old", "notes.txt": b"keep"}
-    FakeHub.requests, FakeHub.commits, FakeHub.repos = [], [], []
+    FakeHub.files = {"data/train-00000-of-00003.parquet": b"old", "data/train-00002-of-00003.parquet": b"old",
+                     "data/validation-00000-of-00001.parquet": b"other split", "notes.txt": b"keep"}
+    FakeHub.requests, FakeHub.commits, FakeHub.repos, FakeHub.public = [], [], [], True
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeHub)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{server.server_port}")
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.server_port}")  # mcdata.hub's reachability check
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     yield FakeHub
     server.shutdown()
     server.server_close()
@@ -106,8 +113,9 @@ def staged(tmp_path_factory) -> Path:
     return out
 
 
-def test_push_is_one_commit_with_adds_and_stale_deletes(hub, staged):
+def test_push_is_one_commit_with_adds_and_stale_deletes(hub, staged, capsys):
     url = push_folder(staged, "alice/microcoder-test", private=True, token="hf_fake_token")
+    assert "already exists and is PUBLIC; --private does not change an existing repo" in capsys.readouterr().err
     assert url.endswith("1".rjust(40, "0"))
     assert hub.repos == [{"name": "microcoder-test", "organization": "alice", "visibility": "private", "type": "dataset"}]
     (commit,) = hub.commits
@@ -118,11 +126,13 @@ def test_push_is_one_commit_with_adds_and_stale_deletes(hub, staged):
     assert sorted(deleted) == ["data/train-00000-of-00003.parquet", "data/train-00002-of-00003.parquet"]
     assert hub.files["data/train-00000-of-00001.parquet"] == (staged / "data/train-00000-of-00001.parquet").read_bytes()
     assert hub.files["README.md"] == (staged / "README.md").read_bytes() and hub.files["notes.txt"] == b"keep"
+    assert hub.files["data/validation-00000-of-00001.parquet"] == b"other split"  # another split's shard stays
     commit_requests = [r for r in hub.requests if "/commit/" in r[1]]
     assert len(commit_requests) == 1 and commit_requests[0][1].startswith("/api/datasets/alice/microcoder-test/commit/main")
     repo_calls = [r for r in hub.requests if r[1].startswith(("/api/repos/", "/api/datasets/"))]
     assert [r[1].split("?")[0] for r in repo_calls] == [
         "/api/repos/create",
+        "/api/datasets/alice/microcoder-test",  # repo_info: is the existing repo public?
         "/api/datasets/alice/microcoder-test/tree/main",
         "/api/datasets/alice/microcoder-test/preupload/main",
         "/api/datasets/alice/microcoder-test/commit/main",
@@ -138,6 +148,22 @@ def test_cli_push_subcommand(hub, staged, monkeypatch):
     result = CliRunner().invoke(cli.app, ["build-dataset", "push", str(staged), "bob/ds"])
     assert result.exit_code == 0, result.output
     assert len(hub.commits) == 1 and "bob/ds" in [r[1] for r in hub.requests if "/commit/" in r[1]][0]
+
+
+def test_push_without_a_token_says_what_to_set_before_anything(hub, staged, monkeypatch, tmp_path):
+    from huggingface_hub import constants
+
+    from mcdata.command import BuildOptions, run_build
+    from mcdata.push import check_push_ready
+
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token-file"))
+    with pytest.raises(ValueError, match="push to bob/ds needs a Hugging Face token: set HF_TOKEN"):
+        check_push_ready("bob/ds")
+    out = tmp_path / "never-built"
+    with pytest.raises(ValueError, match="set HF_TOKEN"):
+        run_build(BuildOptions(output=out, verify=False, progress=False, push_to_hub="bob/ds"))
+    assert not out.exists() and hub.requests == []  # checked before the build started, nothing sent
 
 
 def test_push_refuses_unfinished_folder(tmp_path):

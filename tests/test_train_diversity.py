@@ -1,4 +1,4 @@
-"""Exact values of the two diversity metrics (mctrain.algo.diversity)."""
+"""Exact values of the diversity metrics (mctrain.algo.diversity), and the length-robust one's point."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from mctrain.algo.diversity import (
     normalize_code,
     normalized_edit_distance,
     pairwise_edit_diversity,
+    windowed_distinct_ngram,
 )
 
 
@@ -106,3 +107,27 @@ def test_mean_group_diversity_averages_consecutive_groups():
     assert mean_group_diversity(texts, group_size=2) == pytest.approx((0.5 + 1.0) / 2)
     with pytest.raises(ValueError, match="groups of 3"):
         mean_group_diversity(texts, group_size=3)
+
+
+def test_windowed_distinct_is_length_robust_where_plain_distinct_is_not():
+    """Longer text of the same kind repeats 4-grams by chance: plain distinct-4 falls with length alone."""
+    rng = random.Random(0)
+    words = " ".join(rng.choices([f"w{i}" for i in range(12)], k=6000)).split()
+    short, long = [" ".join(words[:200])], [" ".join(words)]
+    assert distinct_ngram_ratio(short) - distinct_ngram_ratio(long) > 0.1  # 0.995 -> 0.87
+    assert abs(windowed_distinct_ngram(short) - windowed_distinct_ngram(long)) < 0.02
+    # a collapse still shows at any length: G copies of one response score 1/G, as with plain distinct-4
+    for text in (short, long):
+        assert windowed_distinct_ngram(text * 8) == pytest.approx(windowed_distinct_ngram(text) / 8)
+
+
+def test_windowed_distinct_exact_values():
+    assert windowed_distinct_ngram(["a b c d e", "a b c d f"]) == 0.75  # one window: the plain ratio
+    # window 4: pools [abcd, abcd] (1 unique of 2 grams) and [efgh, efgh] (1 of 2)
+    assert windowed_distinct_ngram(["a b c d e f g h"] * 2, window=4) == 0.5
+    # a loop inside a window lowers it: pool 1 "a b c d a b c d" has 5 grams, 4 unique
+    assert windowed_distinct_ngram(["a b c d a b c d"], window=8) == pytest.approx(4 / 5)
+    assert windowed_distinct_ngram([]) == 0.0
+    assert group_diversity(["a b c d e", "a b c d f"]) == 0.75  # the default metric
+    with pytest.raises(ValueError):
+        windowed_distinct_ngram(["a"], window=2)

@@ -1,4 +1,4 @@
-"""Engine-free MicroCoder-GRPO pieces: truncation masking, repetition test, group advantages."""
+"""Engine-free MicroCoder-GRPO pieces: truncation masking, repetition test, answer completeness, advantages."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from mctrain.algo.masking import (
     mask_uniform,
     truncation_mask,
 )
-from mctrain.algo.repetition import is_repetitive
+from mctrain.algo.answer import answer_unfinished
+from mctrain.algo.repetition import is_repetitive, smallest_period
 
 EOS, PAD = 0, 1
 STOP = [EOS, PAD]
@@ -24,10 +25,10 @@ RESPONSES = [
     [5, 6, 7, 8, 9, 7, 8, 9],  # 1 truncated, correct, last 3 == previous 3 -> never (loop)
     [5, 6, 7, EOS],  # 2 stopped at EOS, correct                   -> never (not truncated)
     [5, 6, 7, 8, 9, 10, 11, 13],  # 3 truncated, wrong answer                 -> never (incorrect)
-    [5, 6, 7, 8, 9, 10, 11, 14],  # 4 truncated, no code block               -> only with correct_or_unjudged
+    [5, 6, 7, 8, 9, 10, 11, 14],  # 4 truncated, answer unfinished          -> only with correct_or_unjudged
     [5, 6, EOS],  # 5 stopped, wrong
 ]
-VERDICTS = ["AC", "AC", "AC", "WA", "NO_CODE", "WA"]
+VERDICTS = ["AC", "AC", "AC", "WA", "UNJUDGED", "WA"]
 
 
 def _mask(**kw):
@@ -45,14 +46,51 @@ def test_repetition_window_exact():
         is_repetitive([1], window=0)
 
 
+@pytest.mark.parametrize("period", [1, 2, 3, 5, 7, 12, 17, 37, 100, 128])
+def test_loops_of_any_period_up_to_m_are_repetitive(period):
+    """The paper's literal test only sees periods dividing m=128; the default sees every period <= m."""
+    prefix = list(range(1000, 1300))  # 300 distinct tokens of real content before the loop
+    loop = [2000 + i for i in range(period)]
+    ids = prefix + loop * (600 // period + 1)
+    assert is_repetitive(ids, 128)
+    assert is_repetitive(ids, 128, rule="literal") == (128 % period == 0)
+    assert smallest_period(ids[-256:]) == period
+
+
+def test_content_and_longer_periods_are_not_loops():
+    content = list(range(400))
+    assert not is_repetitive(content, 128) and not is_repetitive(content, 128, rule="literal")
+    long_period = list(range(300)) * 3  # period 300 > m: outside what the test looks for
+    assert not is_repetitive(long_period, 128)
+    short_echo = content + [7, 7, 7, 7]  # a brief echo at the end is not 2m tokens of loop
+    assert not is_repetitive(short_echo, 128)
+    with pytest.raises(ValueError, match="rule"):
+        is_repetitive(content, 4, rule="fuzzy")
+
+
+@pytest.mark.parametrize(
+    "text, unfinished",
+    [
+        ("```python\nprint(1)\n```\nThis reads n and", False),  # cut in the prose after a complete block
+        ("```python\nprint(1)\n```\n", False),
+        ("Here is the code:\n```python\nfor i in range(", True),  # cut mid-expression
+        ("```python\nprint(1)\n```\nA faster version:\n```python\nimport sys\n", True),  # second draft cut
+        ("Let me think about the constraints first", True),  # never reached a code block
+        ("<think>\nWe need ```python\nprint(1)\n```\n", True),  # still thinking
+        ("<think>plan</think>\n```python\nprint(2)\n```", False),
+        ("<think>draft ```python\nx=1\n```</think> Finally the answer is", True),  # no block after thinking
+    ],
+)
+def test_answer_completeness_decides_unjudged_without_running(text, unfinished):
+    assert answer_unfinished(text) is unfinished
+
+
 def test_truncated_and_non_incorrect_rules():
     assert is_truncated([3, 4], STOP) and not is_truncated([3, EOS], STOP) and not is_truncated([3, PAD], STOP)
-    assert [is_non_incorrect(v, "correct") for v in ("AC", "WA", "NO_CODE", "CE", "TLE")] == [
-        True, False, False, False, False,
-    ]
-    assert [is_non_incorrect(v, "correct_or_unjudged") for v in ("AC", "WA", "NO_CODE", "CE", "TLE")] == [
-        True, False, True, True, False,
-    ]
+    verdicts = ("AC", "WA", "UNJUDGED", "NO_CODE", "CE", "TLE", "SOME_NEW_VERDICT")
+    assert [is_non_incorrect(v, "correct") for v in verdicts] == [True] + [False] * 6
+    # a judged program that failed to compile is incorrect; only an unfinished answer is "unjudged"
+    assert [is_non_incorrect(v, "correct_or_unjudged") for v in verdicts] == [True, False, True] + [False] * 4
     with pytest.raises(ValueError):
         is_non_incorrect("AC", "maybe")
 
@@ -60,6 +98,7 @@ def test_truncated_and_non_incorrect_rules():
 def test_conditional_mask_rho_one_masks_exactly_the_qualifying_responses():
     m = _mask(mode="conditional", non_incorrect="correct_or_unjudged")
     assert m.masked.tolist() == [True, False, False, False, True, False]
+    assert m.eligible.tolist() == m.masked.tolist() and m.masked_of_eligible == 1.0
     assert m.truncated.tolist() == [True, True, False, True, True, False]
     assert m.repetitive.tolist() == [False, True, False, False, False, False]
     m = _mask(mode="conditional", non_incorrect="correct")
@@ -67,8 +106,9 @@ def test_conditional_mask_rho_one_masks_exactly_the_qualifying_responses():
 
 
 def test_rho_zero_masks_nothing_and_baseline_modes():
-    assert not _mask(mode="conditional", rho=0.0).masked.any()
-    assert not _mask(mode="none").masked.any()
+    none = _mask(mode="conditional", rho=0.0)
+    assert not none.masked.any() and none.eligible.sum() == 2 and none.masked_of_eligible == 0.0
+    assert not _mask(mode="none").masked.any() and _mask(mode="none").masked_of_eligible is None
     assert _mask(mode="mask_all").masked.tolist() == [True, True, False, True, True, False]
     assert np.isnan(_mask(mode="mask_all").uniform).all()
 

@@ -1,9 +1,18 @@
 """Output diversity of the G responses sampled for one prompt, as a number in [0, 1].
 
 MicroCoder-GRPO picks its training temperature from "response diversity" (paper §1.3, the
-DDT rule) but never defines the metric, so we offer two and log one of them every step:
+DDT rule) but never defines the metric, so we offer three; the trainer logs the first two
+every step side by side and the configured one as ``diversity``:
 
-* ``distinct_ngram`` (DEFAULT): the POLARIS distinct-n ratio. All G responses are split on
+* ``windowed_distinct`` (DEFAULT): distinct-4 made independent of response length. Plain
+  distinct-n falls as responses grow even when the text is equally varied (0.98 -> 0.83 from
+  200 to 6,000 words of the same random text: a long text repeats 4-grams by chance), and
+  response length grows under MicroCoder-GRPO, so plain distinct-n would report a diversity
+  collapse that is only a length change. This metric pools the G responses window by window
+  (words 0-255 of every response together, then 256-511, ...), so each pool is the same size
+  whatever the length, and sums distinct-4 over the pools; G copies of one response still
+  score 1/G, as with plain distinct-n.
+* ``distinct_ngram``: the POLARIS distinct-n ratio. All G responses are split on
   whitespace, every run of ``n=4`` consecutive tokens is collected over the whole group, and
   the score is ``|unique 4-grams| / |all 4-grams|``. G identical responses score about 1/G,
   G responses sharing no 4-gram score 1, and repetition loops inside one response lower it.
@@ -11,11 +20,15 @@ DDT rule) but never defines the metric, so we offer two and log one of them ever
   responses (code blocks only, comments dropped, compared as lexical tokens so layout and
   whitespace do not count), i.e. how different the programs are, ignoring the prose.
 
-Why distinct-n is the default: it is the one published diversity-for-temperature recipe
-(POLARIS sweeps T offline and matches a distinct-4 level, which is what our calibration does);
-it lies in [0, 1] and rises with the temperature, like the paper's plotted diversity (whose
-definition the paper does not give); and it is linear in the text length, so computing it on
-every group of every step costs nothing next to generation. Edit distance is quadratic in length and in G, so it
+Why a distinct-n family: it is the one published diversity-for-temperature recipe (POLARIS
+sweeps T offline and matches a distinct-4 level, which is what our calibration does); it lies
+in [0, 1] and rises with the temperature, like the paper's plotted diversity (whose definition
+the paper does not give); and it is linear in the text length, so computing it on every group
+of every step costs nothing next to generation. The rarefied form is the default because the
+calibration compares temperatures whose responses differ in length, and training compares
+steps whose responses grow. (A rarefied distinct-n, the expected distinct share of a fixed-size
+random sample of the pooled 4-grams, is length-robust too but blind to G identical long responses:
+their pooled grams look rich, so it is not offered.) Edit distance is quadratic in length and in G, so it
 is bounded here (``max_tokens`` per program, ``max_pairs`` pairs chosen deterministically);
 use it when you care about distinct *solutions* rather than distinct wording. Measured cost
 on 2 busy CPU cores, 64 groups of 8 responses of 3,000 words: distinct-n about 1 s, edit
@@ -31,15 +44,28 @@ import itertools
 import random
 import re
 import tokenize
-from typing import Literal, Sequence
+from typing import Iterator, Literal, Sequence
 
 import numpy as np
 
-DiversityMetric = Literal["distinct_ngram", "edit_distance"]
-DIVERSITY_METRICS: tuple[str, ...] = ("distinct_ngram", "edit_distance")
+DiversityMetric = Literal["windowed_distinct", "distinct_ngram", "edit_distance"]
+DIVERSITY_METRICS: tuple[str, ...] = ("windowed_distinct", "distinct_ngram", "edit_distance")
+DIVERSITY_WINDOW = 256  # words per aligned window of `windowed_distinct`
 
 _FENCE = re.compile(r"```[^\n`]*\n(.*?)(?:```|\Z)", re.DOTALL)
 _LEXICAL_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+def _ngrams(texts: Sequence[str], n: int) -> Iterator[tuple[str, ...]]:
+    """Whitespace-token n-grams of every text; a text shorter than n tokens is one gram."""
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    for text in texts:
+        tokens = text.split()
+        if len(tokens) < n:
+            yield tuple(tokens)
+        else:
+            yield from zip(*(tokens[i:] for i in range(n)))  # the n-grams, without slicing copies
 
 
 def distinct_ngram_ratio(texts: Sequence[str], n: int = 4) -> float:
@@ -52,19 +78,38 @@ def distinct_ngram_ratio(texts: Sequence[str], n: int = 4) -> float:
     >>> distinct_ngram_ratio(["a b c d e", "a b c d f"])  # grams: abcd, bcde, abcd, bcdf
     0.75
     """
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
     unique: set[tuple[str, ...]] = set()
     total = 0
-    for text in texts:
-        tokens = text.split()
-        if len(tokens) < n:
-            unique.add(tuple(tokens))
-            total += 1
-        else:
-            unique.update(zip(*(tokens[i:] for i in range(n))))  # the n-grams, without slicing copies
-            total += len(tokens) - n + 1
+    for gram in _ngrams(texts, n):
+        unique.add(gram)
+        total += 1
     return len(unique) / total if total else 0.0
+
+
+def windowed_distinct_ngram(texts: Sequence[str], n: int = 4, window: int = DIVERSITY_WINDOW) -> float:
+    """Distinct-n over position-aligned windows: the k-th ``window`` words of every text are pooled together.
+
+    Each pool holds at most G x ``window`` words however long the responses are, so the chance
+    repeats of a long text do not pull the score down; G identical responses still score 1/G
+    in every pool, and a loop inside a window still lowers it. Unique grams are summed over the
+    pools and divided by all grams. Texts no longer than one window give plain distinct-n.
+
+    >>> windowed_distinct_ngram(["a b c d e", "a b c d f"])  # one window: the plain ratio
+    0.75
+    >>> windowed_distinct_ngram(["a b c d e f g h"] * 2, window=4)  # identical responses: 1/G per pool
+    0.5
+    """
+    if window < n:
+        raise ValueError(f"diversity window ({window}) must be at least n ({n})")
+    tokenized = [text.split() for text in texts]
+    longest = max((len(tokens) for tokens in tokenized), default=0)
+    unique = total = 0
+    for start in range(0, max(longest, 1), window):
+        pieces = [tokens[start : start + window] for tokens in tokenized]
+        grams = list(_ngrams([" ".join(p) for p in pieces if p or start == 0], n))
+        unique += len(set(grams))
+        total += len(grams)
+    return unique / total if total else 0.0
 
 
 def normalize_code(text: str) -> str:
@@ -137,10 +182,12 @@ def pairwise_edit_diversity(
     return sum(normalized_edit_distance(programs[i], programs[j]) for i, j in pairs) / len(pairs)
 
 
-def group_diversity(texts: Sequence[str], metric: DiversityMetric = "distinct_ngram") -> float:
+def group_diversity(texts: Sequence[str], metric: DiversityMetric = "windowed_distinct") -> float:
     """Diversity in [0, 1] of one prompt's G responses with the named metric (defaults above)."""
     if not texts:
         raise ValueError("group_diversity needs at least one response")
+    if metric == "windowed_distinct":
+        return windowed_distinct_ngram(texts)
     if metric == "distinct_ngram":
         return distinct_ngram_ratio(texts)
     if metric == "edit_distance":
@@ -149,7 +196,7 @@ def group_diversity(texts: Sequence[str], metric: DiversityMetric = "distinct_ng
 
 
 def mean_group_diversity(
-    texts: Sequence[str], group_size: int, metric: DiversityMetric = "distinct_ngram"
+    texts: Sequence[str], group_size: int, metric: DiversityMetric = "windowed_distinct"
 ) -> float:
     """Average `group_diversity` over consecutive groups of ``group_size`` responses.
 

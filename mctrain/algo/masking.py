@@ -3,15 +3,21 @@
 Three modes, so the baselines are one flag away:
 
 * ``none``: GRPO as is; truncated responses train like any other.
-* ``mask_all``: DeepCoder / DAPO "overlong filtering": every truncated response is masked.
+* ``mask_all``: DeepCoder's "overlong filtering" (TRL's ``mask_truncated_completions``): every
+  truncated response is removed from the loss, its tokens out of the token-mean denominator too.
 * ``conditional`` (MicroCoder-GRPO, paper §1.2): a response is masked only when ALL hold:
   it hit the length cap, it is non-incorrect, it is not a repetition loop (last m tokens
   differ from the m before), and a Bernoulli(ρ) draw fires.
 
+The conditional mode zeroes the advantage (the paper's equation multiplies A_i by the mask),
+so a masked response keeps its tokens in the token-mean denominator; ``mask_all`` drops them
+(`DROPS_TOKENS`), as DeepCoder and TRL do: for the same batch the two give different gradients.
+
 "Non-incorrect" is ambiguous in the paper (blog: "correct"; equation: "non-incorrect"), so
-it is a switch: ``correct`` (verdict AC) or ``correct_or_unjudged`` (default: AC, or no
-verdict on the program itself: no code block (NO_CODE) or code that does not compile (CE),
-which for a truncated response nearly always means the code was cut off mid-block).
+it is a switch: ``correct`` (verdict AC) or ``correct_or_unjudged`` (default: AC, or
+UNJUDGED: a truncated response whose final answer was never finished, decided from its text
+by `mctrain.algo.answer` and never run). Any other verdict, including ones a newer grader
+may add, counts as incorrect.
 
 Determinism: the Bernoulli draw is a hash of (seed, step, prompt index, response index),
 never a process-local RNG, so the decision for a response is the same whatever the number
@@ -30,15 +36,16 @@ from typing import Literal, Sequence
 
 import numpy as np
 
-from mctrain.algo.repetition import is_repetitive
+from mctrain.algo.answer import UNJUDGED
+from mctrain.algo.repetition import RepeatRule, is_repetitive
 
 TruncationMasking = Literal["none", "mask_all", "conditional"]
 TRUNCATION_MASKING_MODES: tuple[str, ...] = ("none", "mask_all", "conditional")
 NonIncorrect = Literal["correct", "correct_or_unjudged"]
 NON_INCORRECT_MODES: tuple[str, ...] = ("correct", "correct_or_unjudged")
 
-# Verdict names (mceval.types.Verdict values) that mean "the program itself was never judged".
-UNJUDGED_VERDICTS: frozenset[str] = frozenset({"NO_CODE", "CE"})
+# Modes that remove masked responses from the loss (completion mask), not only their advantage.
+DROPS_TOKENS: frozenset[str] = frozenset({"mask_all"})
 
 
 def mask_uniform(seed: int, step: int, prompt_index: int, response_index: int) -> float:
@@ -63,7 +70,7 @@ def is_non_incorrect(verdict: str, mode: NonIncorrect = "correct_or_unjudged") -
     if mode == "correct":
         return name == "AC"
     if mode == "correct_or_unjudged":
-        return name == "AC" or name in UNJUDGED_VERDICTS
+        return name in ("AC", UNJUDGED)
     raise ValueError(f"non_incorrect must be one of {NON_INCORRECT_MODES}, got {mode!r}")
 
 
@@ -71,7 +78,8 @@ def is_non_incorrect(verdict: str, mode: NonIncorrect = "correct_or_unjudged") -
 class TruncationMask:
     """Per-response decision and the reasons behind it (all arrays of length B, gathered order)."""
 
-    masked: np.ndarray  # bool: advantage set to 0
+    masked: np.ndarray  # bool: advantage set to 0 (or, for mask_all, dropped from the loss)
+    eligible: np.ndarray  # bool: meets every condition of the mode except the Bernoulli draw
     truncated: np.ndarray  # bool: hit the length cap
     non_incorrect: np.ndarray  # bool
     repetitive: np.ndarray  # bool: last m tokens repeat the previous m
@@ -80,6 +88,12 @@ class TruncationMask:
     @property
     def masked_fraction(self) -> float:
         return float(self.masked.mean()) if self.masked.size else 0.0
+
+    @property
+    def masked_of_eligible(self) -> float | None:
+        """Masked share of the eligible responses: the realised ρ (None when none was eligible)."""
+        eligible = int(self.eligible.sum())
+        return float(self.masked.sum()) / eligible if eligible else None
 
 
 def decide_mask(
@@ -125,13 +139,16 @@ def decide_mask(
         raise ValueError(f"got {len(prompt_indices)} prompt indices for {n} responses")
     uniform = np.full(n, np.nan)
     if mode == "none":
-        masked = np.zeros(n, dtype=bool)
+        eligible = masked = np.zeros(n, dtype=bool)
     elif mode == "mask_all":
-        masked = truncated.copy()
+        eligible = masked = truncated.copy()
     else:
         uniform = np.array([mask_uniform(seed, step, prompt_indices[i], i % group_size) for i in range(n)], dtype=float)
-        masked = truncated & ok & ~repetitive & (uniform < rho)
-    return TruncationMask(masked=masked, truncated=truncated, non_incorrect=ok, repetitive=repetitive, uniform=uniform)
+        eligible = truncated & ok & ~repetitive
+        masked = eligible & (uniform < rho)
+    return TruncationMask(
+        masked=masked, eligible=eligible, truncated=truncated, non_incorrect=ok, repetitive=repetitive, uniform=uniform
+    )
 
 
 def truncation_mask(
@@ -140,12 +157,14 @@ def truncation_mask(
     *,
     stop_ids: Sequence[int],
     window: int = 128,
+    repeat_rule: RepeatRule = "any_period",
     non_incorrect: NonIncorrect = "correct_or_unjudged",
     **decide_kwargs,
 ) -> TruncationMask:
     """`decide_mask` from raw responses: token ids (EOS included when it stopped) and verdicts.
 
-    ``stop_ids`` are the EOS and pad ids; ``window`` is m (paper: 128); ``decide_kwargs`` are
+    ``stop_ids`` are the EOS and pad ids; ``window`` is m (paper: 128) and ``repeat_rule`` the
+    loop test (`mctrain.algo.repetition`); ``decide_kwargs`` are
     `decide_mask`'s keyword arguments (mode, rho, seed, step, prompt_indices, group_size).
     """
     if len(verdicts) != len(completion_ids):
@@ -153,6 +172,6 @@ def truncation_mask(
     return decide_mask(
         [is_truncated(ids, stop_ids) for ids in completion_ids],
         [is_non_incorrect(v, non_incorrect) for v in verdicts],
-        [is_repetitive(ids, window) for ids in completion_ids],
+        [is_repetitive(ids, window, repeat_rule) for ids in completion_ids],
         **decide_kwargs,
     )

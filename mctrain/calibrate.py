@@ -39,9 +39,15 @@ RESULT_FILE = "calibration.json"
 PLOT_FILE = "calibration.png"
 
 
+# (num_prompts, num_generations, max_tokens) when not given: the paper's run on a real model and
+# accelerator, and a sweep of about a minute for the tiny random model or hf generation on CPU.
+FULL_SIZE = (16, 8, 4096)
+SMALL_SIZE = (4, 4, 128)
+
+
 @dataclass
 class CalibrationConfig:
-    """What to sweep. Defaults: the paper's candidate range 0.6-1.8, target 0.7, G=8, L_max 4K."""
+    """What to sweep. Defaults: the paper's candidate range 0.6-1.8, target 0.7; size by model (`FULL_SIZE`, `SMALL_SIZE`)."""
 
     model: str = "tiny-random"  # Hub id / local dir / tiny-random (openai backend: the served name)
     dataset: str | None = None  # a build-dataset Parquet dir/file or a Hub dataset id
@@ -49,17 +55,21 @@ class CalibrationConfig:
     output_dir: str = "runs/calibration"
     temperatures: tuple[float, ...] = DEFAULT_CANDIDATE_TEMPERATURES
     target: float = DEFAULT_DIVERSITY_TARGET
-    num_prompts: int = 16  # calibration prompts, drawn from the dataset with `seed`
-    num_generations: int = 8  # G, as in training
-    max_tokens: int = 4096  # as the training L_max
+    num_prompts: int | None = None  # calibration prompts, drawn from the dataset with `seed`
+    num_generations: int | None = None  # G, as in training
+    max_tokens: int | None = None  # as the training L_max
     top_p: float = 1.0
-    metric: DiversityMetric = "distinct_ngram"
+    metric: DiversityMetric = "windowed_distinct"
     backend: Literal["hf", "vllm", "openai"] = "hf"
     backend_options: dict[str, Any] = field(default_factory=dict)  # e.g. base_url, tensor_parallel_size
     seed: int = 0
 
     def __post_init__(self) -> None:
         self.temperatures = tuple(sorted({float(t) for t in self.temperatures}))
+        size = SMALL_SIZE if self.small_run() else FULL_SIZE
+        for name, default in zip(("num_prompts", "num_generations", "max_tokens"), size):
+            if getattr(self, name) is None:
+                setattr(self, name, default)
         problems = []
         if not self.temperatures or any(not math.isfinite(t) or t <= 0 for t in self.temperatures):
             problems.append(f"temperatures must be positive numbers, got {self.temperatures}")
@@ -77,6 +87,12 @@ class CalibrationConfig:
             problems.append(f"backend must be hf, vllm or openai, got {self.backend!r}")
         if problems:
             raise ValueError("calibration config: " + "; ".join(problems))
+
+    def small_run(self) -> bool:
+        """The tiny random model, or transformers generation without an accelerator: a 4K sweep would take hours."""
+        from mctrain.config import _has_accelerator
+
+        return self.model == "tiny-random" or (self.backend == "hf" and not _has_accelerator())
 
 
 @dataclass
@@ -274,8 +290,16 @@ def plot_calibration(
 
 
 def _progress(enabled: bool):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), disable=not enabled
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"),
+        TimeRemainingColumn(), disable=not enabled,
     )

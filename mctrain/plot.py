@@ -1,9 +1,10 @@
 """Draw a run's training curves (the paper's accuracy / response length / diversity figures) to PNG.
 
-Reads ``RUN_DIR/metrics.jsonl`` (one JSON object per logged step, written by the trainer) and
-draws one panel per quantity the paper tracks - accuracy and reward, response length,
-diversity - plus what explains them in MicroCoder-GRPO: the temperature schedule, the
-truncation and masked fractions, the clip fractions and the step-time split. Panels whose
+Reads ``RUN_DIR/metrics.jsonl`` (one JSON object per rollout round, written by the trainer) and
+draws one panel per quantity the paper tracks - LiveCodeBench accuracy (at each evaluation
+length) and reward, response length, diversity - plus what explains them in MicroCoder-GRPO:
+the temperature and length schedules, the truncation and masked fractions, the clip fractions
+and the step-time split. The x axis is the rollout round (the paper's "step"). Panels whose
 metrics were never logged are left out; several runs can be overlaid to compare baselines.
 """
 
@@ -39,13 +40,24 @@ PANELS: tuple[Panel, ...] = (
         "Accuracy / reward",
         ("reward_mean", "pass_rate"),
         "mean over responses",
-        extra=r"^(eval|heldout)_.*(pass|acc|reward)",
+        extra=r"^eval_.*(pass|acc|reward)",
         unit_range=True,
     ),
-    Panel("Response length", ("response_length_mean", "response_length_max"), "tokens", from_zero=True),
-    Panel("Response diversity", ("diversity",), "diversity (0-1)", unit_range=True),
+    Panel(
+        "Response length",
+        ("response_length_mean", "response_length_max", "max_completion_length"),
+        "tokens",
+        extra=r"^eval_.*response_length_mean$",
+        from_zero=True,
+    ),
+    Panel("Response diversity", ("diversity", "diversity_windowed", "diversity_distinct4"), "diversity (0-1)", unit_range=True),
     Panel("Sampling temperature", ("temperature",), "T", staircase=True),
-    Panel("Truncated / masked", ("truncation_rate", "masked_fraction"), "fraction of responses", unit_range=True),
+    Panel(
+        "Truncated / masked",
+        ("truncation_rate", "masked_fraction", "masked_of_eligible", "is_masked_fraction"),
+        "fraction of responses",
+        unit_range=True,
+    ),
     Panel(
         "Clipped ratios",
         ("clip_high_fraction", "clip_low_fraction", "clip_region_fraction"),
@@ -115,7 +127,7 @@ def plot_runs(run_dirs: Sequence[str | Path], output: str | Path, labels: Sequen
                         label=name,
                     )
         ax.set_title(panel.title)
-        ax.set_xlabel("step")
+        ax.set_xlabel("rollout round")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.ticklabel_format(axis="y", useOffset=False)
         if panel.unit_range:

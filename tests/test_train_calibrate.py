@@ -131,3 +131,19 @@ def test_cli_calibrate_temperature(dataset_dir, tmp_path):
     assert result.exit_code == 2
     assert "no temperature reaches diversity 0.7" in result.output
     assert json.loads((tmp_path / "miss" / "calibration.json").read_text())["selected_temperature"] is None
+
+
+def test_default_sweep_size_follows_the_model(monkeypatch):
+    """The paper-sized sweep (16 prompts x 8 x 4K tokens) would take ~25 minutes for the tiny model on CPU."""
+    import mctrain.config as config_module
+
+    tiny = CalibrationConfig(model="tiny-random")
+    assert (tiny.num_prompts, tiny.num_generations, tiny.max_tokens) == (4, 4, 128)
+    monkeypatch.setattr(config_module, "_has_accelerator", lambda: False)
+    cpu = CalibrationConfig(model="Qwen/Qwen3-4B-Instruct-2507")
+    assert (cpu.num_prompts, cpu.max_tokens) == (4, 128)
+    monkeypatch.setattr(config_module, "_has_accelerator", lambda: True)
+    gpu = CalibrationConfig(model="Qwen/Qwen3-4B-Instruct-2507", backend="vllm")
+    assert (gpu.num_prompts, gpu.num_generations, gpu.max_tokens) == (16, 8, 4096)
+    explicit = CalibrationConfig(model="tiny-random", num_prompts=2, max_tokens=16)  # an explicit size wins
+    assert (explicit.num_prompts, explicit.num_generations, explicit.max_tokens) == (2, 4, 16)

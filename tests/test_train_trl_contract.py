@@ -68,3 +68,38 @@ def test_advantages_and_logged_metric_names_still_exist():
     for name in ("completions/mean_length", "completions/max_length", "completions/clipped_ratio"):
         assert name in generate, name
     assert '"step_time"' in _source(GRPOTrainer.training_step)
+
+
+def test_sampler_fields_the_trainer_sets_are_read_on_every_generation():
+    # set_temperature / the length schedule / the evaluation set these; TRL must read them per call.
+    from trl.generation.vllm_generation import VLLMGeneration
+
+    vllm = _source(VLLMGeneration.generate)
+    for read in ("temperature = self.temperature", "top_p = self.top_p", "max_completion_length = self.max_completion_length"):
+        assert read in vllm, read
+    single = _source(GRPOTrainer._generate_single_turn)
+    assert "generation_config=self.generation_config" in single and "generation_kwargs=self.generation_kwargs" in single
+    generate = _source(GRPOTrainer._generate)
+    assert 'num_generations = self.num_generations if mode == "train" else self.num_generations_eval' in generate
+    assert str(inspect.signature(GRPOTrainer.log)) == "(self, logs: dict[str, float], start_time: float | None = None) -> None"
+
+
+def test_vllm_is_correction_is_on_by_default_in_trl_and_masks_whole_sequences():
+    # Why MicroCoderGRPOConfig sets it off explicitly: not in the paper, and it drops long responses.
+    from trl import GRPOConfig
+
+    fields = GRPOConfig.__dataclass_fields__
+    assert fields["vllm_importance_sampling_correction"].default is True
+    assert fields["vllm_importance_sampling_mode"].default == "sequence_mask"
+    score = _source(GRPOTrainer._generate_and_score_completions)
+    assert 'output["importance_sampling_ratio"] = vllm_importance_sampling_ratio' in score
+    assert "invalid_mis_mask, value=0.0" in score
+    assert "num_items_in_batch = self.accelerator.gather(loss_mask.sum()).sum()" in score
+
+
+def test_accelerate_mixed_precision_wrapper_is_what_set_temperature_restores():
+    from accelerate import Accelerator
+
+    prepare = _source(Accelerator.prepare_model)
+    assert "model._original_forward = model.forward" in prepare
+    assert "model.forward = MethodType(convert_outputs_to_fp32(model.forward.__func__), model)" in prepare

@@ -1,8 +1,10 @@
 """One process of the 1-vs-2-process training run of tests/test_train_distributed.py.
 
-Run as ``python tests/train_dist_worker.py DATA_DIR RUN_DIR`` (one process) or under
-``torchrun --nproc_per_node 2`` (gloo on CPU). Same global batch either way: 8 responses per
-process per optimizer step divided by the world size.
+Run as ``python tests/train_dist_worker.py DATA_DIR RUN_DIR [fail]`` (one process) or under
+``torchrun --nproc_per_node 2`` (gloo on CPU). The same recipe either way: a rollout round of 4
+prompts x 4 responses, 2 optimizer updates per round, micro-batch 2 per process; the layout
+derives the gradient accumulation (4 on one process, 2 on two). ``fail`` makes process 1's
+grader fail on every batch: all processes must stop together with one message.
 
 Generation is replaced (``GenerationMixin.generate``) because a random model cannot produce
 the cases masking is about: a response's content is fixed by its problem k and its copy c
@@ -15,7 +17,8 @@ within the prompt's group, scenario ``(k + c) % 4``:
 
 Everything else is real: TRL's sampler and data sharding, the grader, the mask draw, DDP.
 Each process also writes RUN_DIR/generate_rank{R}.jsonl: per generate call, the world size, the
-process-group backend and the (problem, copy) pairs it generated.
+process-group backend and the (problem, copy) pairs it generated; RUN_DIR/layout_rank{R}.json:
+the derived layout and the counts reached; RUN_DIR/error_rank{R}.txt: the error it stopped with.
 """
 
 from __future__ import annotations
@@ -28,9 +31,11 @@ from pathlib import Path
 
 MAX_TOKENS = 64
 WINDOW_M = 8
-GLOBAL_BATCH = 8
+ROLLOUT_PROMPTS = 4
 NUM_GENERATIONS = 4
-MAX_STEPS = 4
+UPDATES = 2
+MICRO_BATCH = 2
+ROLLOUTS = 2
 RHO = 0.5
 
 
@@ -47,12 +52,27 @@ def scenario_text(k: int, c: int) -> tuple[str, bool]:
     return "ab" * MAX_TOKENS, False
 
 
-def main(data_dir: str, run_dir: str) -> None:
+def _fail_grading_here() -> None:
+    """Every grading batch of this process fails, as a crashed sandbox pool would."""
+    from concurrent.futures import Future
+
+    import mceval.grader
+
+    def submit(self, items, on_result=None):
+        future = Future()
+        future.set_exception(RuntimeError("sandbox pool crashed"))
+        return future
+
+    mceval.grader.Grader.submit = submit
+
+
+def main(data_dir: str, run_dir: str, mode: str = "") -> None:
     import torch
     import transformers.generation.utils as generation_utils
 
     from mceval.tiny_model import build_tiny_tokenizer
     from mctrain.config import CPU_SMOKE_ARGS, MicroCoderGRPOConfig
+    from mctrain.reward import GradingFailed
     from mctrain.train import run_training
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -87,28 +107,37 @@ def main(data_dir: str, run_dir: str) -> None:
         return torch.cat([input_ids, completion], dim=1)
 
     generation_utils.GenerationMixin.generate = fake_generate
+    if mode == "fail" and rank == 1:
+        _fail_grading_here()
     config = MicroCoderGRPOConfig(
         model_name_or_path="tiny-random",
         dataset=data_dir,
         output_dir=run_dir,
         **CPU_SMOKE_ARGS,
-        per_device_train_batch_size=GLOBAL_BATCH // world,
-        gradient_accumulation_steps=1,
-        updates_per_generation=2,
+        rollout_prompts=ROLLOUT_PROMPTS,
         num_generations=NUM_GENERATIONS,
+        updates_per_rollout=UPDATES,
+        per_device_train_batch_size=MICRO_BATCH,
         max_completion_length=MAX_TOKENS,
-        max_steps=MAX_STEPS,
-        logging_steps=1,
+        max_steps=ROLLOUTS,
         learning_rate=1e-3,
-        temperature_schedule="1.0@0,1.2@2",
+        temperature_schedule="1.0@0,1.2@1",
         truncation_masking="conditional",
         ctm_rho=RHO,
         ctm_window_m=WINDOW_M,
         grade_workers=1,
+        grade_retries=1,
         seed=0,
     )
+    layout = {"gradient_accumulation_steps": config.gradient_accumulation_steps,
+              "steps_per_generation": config.steps_per_generation}
     try:
-        run_training(config, resume=False, log_mask_decisions=True)
+        result = run_training(config, resume=False, log_mask_decisions=True)
+        layout.update(rollouts=result.global_step, optimizer_steps=result.optimizer_steps)
+        (Path(run_dir) / f"layout_rank{rank}.json").write_text(json.dumps(layout))
+    except GradingFailed as exc:
+        (Path(run_dir) / f"error_rank{rank}.txt").write_text(str(exc))
+        raise SystemExit(3)
     finally:
         if torch.distributed.is_available() and torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()  # else rank 1 aborts at exit
@@ -116,4 +145,4 @@ def main(data_dir: str, run_dir: str) -> None:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    main(*sys.argv[1:3])
+    main(*sys.argv[1:4])

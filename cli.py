@@ -321,11 +321,11 @@ def train_command(
     dataset: Optional[str] = typer.Option(None, "--dataset", help="`build-dataset` output directory or Hub dataset id."),
     model: Optional[str] = typer.Option(None, "--model", help="Hub id, local dir, or `tiny-random` (offline)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="RUN_DIR (checkpoints, metrics.jsonl)."),
-    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after N optimizer steps."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after N rollout rounds (a step is a round on any number of GPUs)."),
     truncation_masking: Optional[str] = typer.Option(None, "--truncation-masking", help="none | mask_all | conditional."),
     ctm_rho: Optional[float] = typer.Option(None, "--ctm-rho", help="ρ, masking probability (paper: 0.1)."),
     temperature: Optional[float] = typer.Option(None, "--temperature", help="Constant training temperature."),
-    temperature_schedule: Optional[str] = typer.Option(None, "--temperature-schedule", help="Staged, e.g. '0.6@0,1.2@50'."),
+    temperature_schedule: Optional[str] = typer.Option(None, "--temperature-schedule", help="Staged by rollout, e.g. '0.6@0,1.2@140'."),
     num_generations: Optional[int] = typer.Option(None, "--num-generations", help="G, responses per prompt."),
     max_completion_length: Optional[int] = typer.Option(None, "--max-completion-length", help="L_max in tokens."),
     learning_rate: Optional[float] = typer.Option(None, "--learning-rate", help="AdamW learning rate."),
@@ -338,6 +338,8 @@ def train_command(
     """Train a policy with MicroCoder-GRPO (conditional truncation masking, staged temperature, no-KL clip-high)."""
     if ctx.invoked_subcommand is not None:
         return
+    from mceval import SandboxUnavailableError
+    from mctrain.reward import GradingFailed
     from mctrain.train import train_main
 
     _check_output_folder(output)
@@ -349,8 +351,13 @@ def train_command(
         "max_completion_length": max_completion_length, "learning_rate": learning_rate, "report_to": report_to,
         "seed": seed,
     }
-    result = _run(train_main, config, values, overrides, resume=resume, log_mask_decisions=log_mask_decisions)
-    typer.echo(f"trained {result.global_step} steps; metrics: {result.metrics_path}")
+    try:
+        result = _run(train_main, config, values, overrides, resume=resume, log_mask_decisions=log_mask_decisions)
+    except (GradingFailed, SandboxUnavailableError) as exc:
+        if os.environ.get("MICROCODER_DEBUG") == "1":
+            raise
+        _fail(str(exc), code=1)
+    typer.echo(f"trained {result.global_step} rollout rounds; metrics: {result.metrics_path}")
 
 
 @train_app.command("calibrate-temperature")
@@ -361,10 +368,10 @@ def calibrate_temperature_command(
     split: str = typer.Option("train", "--split"),
     temperatures: str = typer.Option("0.6,0.8,1.0,1.2,1.4,1.6,1.8", "--temperatures", help="Comma-separated candidates."),
     target: float = typer.Option(0.7, "--target", help="Diversity the picked temperature must reach."),
-    num_prompts: int = typer.Option(16, "--num-prompts"),
-    num_generations: int = typer.Option(8, "--num-generations"),
-    max_tokens: int = typer.Option(4096, "--max-tokens"),
-    metric: str = typer.Option("distinct_ngram", "--metric", help="distinct_ngram | edit_distance."),
+    num_prompts: Optional[int] = typer.Option(None, "--num-prompts", help="Calibration prompts (default: 16; 4 for tiny-random or a CPU-only hf run)."),
+    num_generations: Optional[int] = typer.Option(None, "--num-generations", help="G per prompt (default: 8; 4 for tiny/CPU)."),
+    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Tokens per response (default: 4096; 128 for tiny/CPU)."),
+    metric: str = typer.Option("windowed_distinct", "--metric", help="windowed_distinct (length-robust) | distinct_ngram | edit_distance."),
     backend: str = typer.Option("hf", "--backend", help="hf | vllm | openai."),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="openai backend: server URL."),
     tensor_parallel_size: Optional[int] = typer.Option(None, "--tensor-parallel-size", help="vllm backend."),

@@ -1,7 +1,13 @@
 """`microcoder train` through the real CLI: a dataset built by `microcoder build-dataset` from the
-shipped samples, the tiny random model, checkpoints, resume, and the `plot` subcommand."""
+shipped samples, the tiny random model, checkpoints, resume, and the `plot` subcommand. Error paths
+go through the installed `.venv/bin/microcoder`: exit code, one line, no traceback."""
 
 from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -10,12 +16,17 @@ import cli
 from mctrain.metrics import REQUIRED_KEYS, read_metrics
 
 runner = CliRunner()
+MICROCODER = Path(sys.executable).with_name("microcoder")
 TINY = [
     "--model", "tiny-random", "--num-generations", "2", "--max-completion-length", "8",
     "--set", "use_cpu=true", "--set", "per_device_train_batch_size=2", "--set", "max_train_problems=2",
-    "--set", "ctm_window_m=2", "--set", "save_strategy=steps",
-    "--set", "save_steps=1", "--set", "updates_per_generation=2",
+    "--set", "ctm_window_m=2", "--set", "save_strategy=steps", "--set", "rollout_prompts=1",
+    "--set", "save_steps=1", "--set", "updates_per_rollout=2", "--set", "per_device_train_batch_size=1",
 ]
+
+
+def _microcoder(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(MICROCODER), *args], cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +55,7 @@ def test_train_without_dataset_fails_clearly(tmp_path):
     "args, message",
     [
         (["--dataset", "someone/not-a-dataset"], "dataset someone/not-a-dataset is not available"),  # offline Hub id
-        (["--dataset", "/nonexistent/dataset"], "dataset not found: /nonexistent/dataset"),
+        (["--dataset", "/nonexistent/dataset"], "--dataset /nonexistent/dataset: no such folder"),
         (["--set", "dataset_split=validation"], "no split 'validation'"),
         (["--model", "/nonexistent/model"], "model directory /nonexistent/model does not exist"),
     ],
@@ -59,11 +70,34 @@ def test_bad_override_names_the_field(tmp_path, built_dataset):
     result = runner.invoke(
         cli.app, ["train", "--dataset", str(built_dataset), "--output", str(tmp_path), "--set", "ctm_rhoo=0.3"]
     )
-    assert result.exit_code != 0 and "ctm_rhoo" in result.output
+    assert result.exit_code != 0 and "unknown key 'ctm_rhoo'; did you mean 'ctm_rho'?" in result.output
     result = runner.invoke(
         cli.app, ["train", "--dataset", str(built_dataset), "--output", str(tmp_path), "--truncation-masking", "half"]
     )
     assert result.exit_code != 0 and "truncation_masking" in result.output
+
+
+def test_misspelled_set_key_is_one_line_with_a_suggestion(tmp_path):
+    proc = _microcoder("train", "--dataset", str(tmp_path), "--set", "learnig_rate=1e-6", cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == "Error: --set: unknown key 'learnig_rate'; did you mean 'learning_rate'?"
+
+
+def test_output_that_is_a_file_is_refused_before_anything_is_written(tmp_path, built_dataset):
+    blocker = tmp_path / "taken"
+    blocker.write_text("keep me\n")
+    proc = _microcoder("train", "--dataset", str(built_dataset), "--output", str(blocker), *TINY, cwd=tmp_path)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(blocker) in lines[0] and "file" in lines[0]
+    assert blocker.read_text() == "keep me\n" and sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+    # The library refuses it too (Python callers, and a path under a file).
+    from mctrain.train import check_output_dir, train_main
+
+    with pytest.raises(ValueError, match=r"taken is a file, not a directory"):
+        check_output_dir(blocker / "run")
+    with pytest.raises(ValueError, match=r"--output .*taken"):
+        train_main(None, {"output_dir": str(blocker), "dataset": str(built_dataset)})
 
 
 @pytest.mark.slow
@@ -72,12 +106,16 @@ def test_train_resumes_and_plots(tmp_path, built_dataset):
     args = ["train", "--dataset", str(built_dataset), "--output", str(run_dir), *TINY]
     first = runner.invoke(cli.app, [*args, "--max-steps", "2"])
     assert first.exit_code == 0, first.output
-    assert (run_dir / "checkpoint-2").is_dir() and (run_dir / "final" / "config.json").is_file()
+    # checkpoints every round: 2 optimizer updates per round
+    assert (run_dir / "checkpoint-4").is_dir() and (run_dir / "final" / "config.json").is_file()
     assert [r["step"] for r in read_metrics(run_dir)] == [1, 2]
+    # the progress bar and the save leave no line unfinished: the summary starts and ends its own line
+    assert re.search(r"^trained 2 rollout rounds; metrics: \S+metrics\.jsonl$", first.output, re.MULTILINE)
+    assert first.output.endswith("\n")
 
-    second = runner.invoke(cli.app, [*args, "--max-steps", "3"])  # picks up checkpoint-2
+    second = runner.invoke(cli.app, [*args, "--max-steps", "3"])  # picks up checkpoint-4
     assert second.exit_code == 0, second.output
-    assert "trained 3 steps" in second.output
+    assert "trained 3 rollout rounds" in second.output
     rows = read_metrics(run_dir)
     assert [r["step"] for r in rows] == [1, 2, 3]
     for row in rows:
@@ -101,6 +139,7 @@ def test_calibrate_temperature_subcommand(tmp_path, built_dataset):
     )
     assert result.exit_code == 0, result.output
     assert "selected temperature: 0.6" in result.output  # random bytes are diverse at any temperature
+    assert "ETA" in result.output
     assert (out / "calibration.json").is_file() and (out / "calibration.png").is_file()
     bad = runner.invoke(cli.app, ["train", "calibrate-temperature", "--dataset", str(built_dataset), "--temperatures", "a,b"])
     assert bad.exit_code != 0 and "--temperatures" in bad.output

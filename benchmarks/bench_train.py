@@ -1,10 +1,13 @@
 """What MicroCoder-GRPO's additions cost per training step, against plain TRL, on CPU.
 
-Runs `mctrain.train.run_training` (conditional truncation masking, a staged temperature with a
-log-prob head re-patch, per-step diversity, verdict gathering, metrics.jsonl, overlapped grading)
-and a plain `trl.GRPOTrainer` with the SAME tiny model, data, reward (the real grader) and
-GRPOConfig values, alternating the two a few times in this one process. Target: the additions
-cost under 5%. Three figures, because a shared 2-core machine makes wall time noisy:
+Runs `mctrain.train.run_training` (conditional truncation masking with the any-period loop test,
+a staged temperature with a log-prob head re-patch, the length schedule, per-round diversity in
+three metrics, verdict gathering and counts, the collective grading-failure check, metrics.jsonl,
+overlapped grading) and a plain `trl.GRPOTrainer` with the SAME tiny model, data, reward (the real
+grader) and batch layout (MicroCoder's rollout round of prompts x G with U updates is TRL's
+generation batch with U steps per generation), alternating the two a few times in this one
+process. Target: the additions cost under 5%. Three figures, because a shared 2-core machine
+makes wall time noisy:
 
 * wall ratio: microcoder / plain mean step time, median over back-to-back pairs;
 * CPU ratio: the same with this process's CPU time (grading runs in the grader's processes);
@@ -61,11 +64,7 @@ def common_args(out: str, a: argparse.Namespace) -> dict:
     return dict(
         **CPU_SMOKE_ARGS,
         output_dir=out,
-        logging_steps=1,
-        max_steps=a.steps,
         per_device_train_batch_size=a.batch,
-        gradient_accumulation_steps=1,
-        steps_per_generation=a.steps_per_generation,
         num_generations=a.group,
         max_completion_length=a.completion_length,
         learning_rate=1e-5,
@@ -135,7 +134,10 @@ def run_plain(problems, a) -> float:
         trainer = GRPOTrainer(
             model=model,
             reward_funcs=[reward],
-            args=GRPOConfig(**common_args(out, a)),
+            args=GRPOConfig(
+                **common_args(out, a), logging_steps=a.steps_per_generation, max_steps=a.steps, gradient_accumulation_steps=1,
+                steps_per_generation=a.steps_per_generation,
+            ),
             train_dataset=prompt_dataset(problems),
             processing_class=tokenizer,
             callbacks=[timer],
@@ -151,12 +153,18 @@ def run_microcoder(problems, a) -> dict[str, float]:
     from mctrain.train import run_training
     from mctrain.trainer import MicroCoderGRPOTrainer
 
-    # Time the code MicroCoder adds on top of TRL: masking + diversity + metrics, the log-prob head
-    # re-patch, the metrics.jsonl writer. A share of wall time, so busy CPUs scale both sides alike.
+    from mctrain.trainer import _RoundHooks
+
+    # Time the code MicroCoder adds on top of TRL: the per-response facts, masking + diversity + metrics,
+    # the log-prob head re-patch, the length schedule, the failure check after the reward gather, the
+    # per-round hooks, the metrics.jsonl writer. A share of wall time, so busy CPUs scale both sides alike.
     spent = [0.0]
     originals = [
+        (MicroCoderGRPOTrainer, "_rows"),
         (MicroCoderGRPOTrainer, "_mask_and_log"),
         (MicroCoderGRPOTrainer, "set_temperature"),
+        (MicroCoderGRPOTrainer, "set_max_completion_length"),
+        (_RoundHooks, "on_step_end"),
         (MetricsJsonlCallback, "on_log"),
     ]
     saved = [(owner, name, owner.__dict__[name]) for owner, name in originals]
@@ -177,13 +185,18 @@ def run_microcoder(problems, a) -> dict[str, float]:
         for owner, name, fn in saved:
             setattr(owner, name, timed(fn))
         with tempfile.TemporaryDirectory() as out:
+            rounds = a.steps // a.steps_per_generation
             config = MicroCoderGRPOConfig(
                 **common_args(out, a),
+                rollout_prompts=a.batch * a.steps_per_generation // a.group,  # TRL's generation batch, in prompts
+                updates_per_rollout=a.steps_per_generation,
+                max_steps=rounds,
                 truncation_masking="conditional",
                 ctm_rho=0.1,
                 ctm_window_m=min(128, a.completion_length // 2),
-                temperature_schedule=f"1.0@0,1.2@{a.steps // 2}",  # one re-patch of the log-prob head mid-run
-                diversity_metric="distinct_ngram",
+                temperature_schedule=f"1.0@0,1.2@{rounds // 2}",  # one re-patch of the log-prob head mid-run
+                max_completion_length_schedule=f"{a.completion_length}@0",
+                diversity_metric="windowed_distinct",
             )
             run_training(config, resume=False, problems=problems, model=model, tokenizer=tokenizer, callbacks=[timer])
     finally:

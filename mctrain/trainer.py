@@ -241,13 +241,15 @@ class MicroCoderGRPOTrainer(GRPOTrainer):
             output = super()._generate_and_score_completions(inputs)
         finally:
             self._batch_inputs = None
-        results = self.code_reward.last_results
-        rows = RolloutRows(
+        return output, self._rows(inputs)
+
+    def _rows(self, inputs: list[dict]) -> RolloutRows:
+        """This process's per-response facts of the batch just scored."""
+        return RolloutRows(
             [int(x["problem_index"]) for x in inputs], [list(map(int, ids)) for ids in self._completion_ids],
             [completion_text(c) for c in self._completions], list(self.code_reward.last_verdicts),
-            [reward_of(r, self.code_reward.mode) for r in results],
+            [reward_of(r, self.code_reward.mode) for r in self.code_reward.last_results],
         )
-        return output, rows
 
     def _generate(self, prompts):
         start = time.perf_counter()

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Short GPU smoke of MicroCoder-GRPO: a few `microcoder train` steps, the training-curve plot and
-# a 3-point temperature calibration, on whatever model is on the machine.
+# Short GPU smoke of MicroCoder-GRPO: a few `microcoder train` rollout rounds with bf16 compute on fp32
+# master weights, LiveCodeBench evaluation during training (the repository's fixture, two lengths),
+# a model snapshot, the training-curve plot and a 3-point temperature calibration, on whatever model
+# is on the machine.
 #
 # The GPU machines cannot download anything, so the model is, in order: $MODEL (a local dir or a
 # Hub id already in the cache), the first causal LM found in the local Hugging Face cache, or the
@@ -82,12 +84,15 @@ for split, rows in (("train", problems[:8]), ("test", problems[8:])):
 print(f"wrote {len(problems)} problems to {out}")
 EOF
 
-echo "== train ($STEPS steps)"
+echo "== train ($STEPS rollout rounds: 4 prompts x 4 responses, 2 updates each)"
 start=$(date +%s)
 "$PY" cli.py train --model "$MODEL" --dataset "$WORK/data" --output "$WORK/run" --max-steps "$STEPS" \
   --num-generations 4 --max-completion-length "$MAX_TOKENS" --temperature-schedule "0.6@0,1.2@2" \
   --report-to none --no-resume --log-mask-decisions \
-  --set per_device_train_batch_size=8 --set 'save_strategy="no"' --set logging_steps=1 2>&1 | tee "$WORK/train.log"
+  --set rollout_prompts=4 --set updates_per_rollout=2 --set per_device_train_batch_size=8 \
+  --set 'save_strategy="no"' --set snapshot_steps=2 --set lcb_eval_every=2 \
+  --set lcb_eval_dataset=tests/fixtures/lcb --set lcb_eval_max_problems=6 \
+  --set "lcb_eval_max_tokens=[$((MAX_TOKENS / 2)),$MAX_TOKENS]" 2>&1 | tee "$WORK/train.log"
 train_rc=${PIPESTATUS[0]}
 echo "train exit $train_rc after $(( $(date +%s) - start )) s"; [ "$train_rc" = 0 ] || status=1
 
@@ -110,8 +115,9 @@ metrics = work / "run" / "metrics.jsonl"
 if metrics.is_file():
     for line in metrics.read_text().splitlines():
         r = json.loads(line)
-        keys = ("step", "reward_mean", "response_length_mean", "truncation_rate", "masked_fraction", "diversity",
-                "temperature", "clip_high_fraction", "step_time_s", "reward_time_s")
+        keys = ("step", "optimizer_step", "reward_mean", "response_length_mean", "truncation_rate", "masked_fraction",
+                "masked_of_eligible", "diversity", "temperature", "clip_high_fraction", "step_time_s", "reward_time_s")
+        keys += tuple(k for k in r if k.startswith("eval_lcb_") and k.endswith("pass_at_1"))
         print(" ".join(f"{k}={r.get(k)}" for k in keys))
 cal = work / "calibration" / "calibration.json"
 if cal.is_file():
@@ -121,7 +127,7 @@ for png in sorted(work.glob("**/*.png")):
     print("plot:", png)
 EOF
 if [ -n "${OUT:-}" ]; then  # the device tool returns at most 8 files, 2 folders down: copy the ones that matter
-  for f in run/metrics.jsonl run/mask_decisions.jsonl run/training_curves.png calibration/calibration.json \
+  for f in run/metrics.jsonl run/eval_lcb.jsonl run/training_curves.png calibration/calibration.json \
            calibration/calibration.png train.log; do
     [ -f "$WORK/$f" ] && cp "$WORK/$f" "$OUT/$(basename "$f")"
   done

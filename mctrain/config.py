@@ -413,6 +413,13 @@ class MicroCoderGRPOConfig(GRPOConfig):
             not self.lcb_eval_max_tokens or any(int(t) < 1 for t in self.lcb_eval_max_tokens)
         ):
             raise ValueError(f"lcb_eval_max_tokens must be a list of positive token counts, got {self.lcb_eval_max_tokens}")
+        if self.truncation_masking == "mask_all" and self.loss_type in ("grpo", "sapo", "luspo"):
+            warnings.warn(
+                f"truncation_masking=mask_all with loss_type={self.loss_type!r}: the filtered responses leave the "
+                "token sums, but this loss still averages over every response, so they dilute it (use dapo or bnpo "
+                "to drop them from the normaliser too)",
+                stacklevel=4,
+            )
         shortest = min(int(v) for _, v in self.lengths().stages) if self.max_completion_length else None
         if self.truncation_masking == "conditional" and shortest is not None and 2 * self.ctm_window_m > shortest:
             warnings.warn(

@@ -1,4 +1,5 @@
-"""Selecting and joining TRL's scored rollout batches (the dict `_generate_and_score_completions` returns).
+"""Selecting and joining TRL's scored rollout batches (the dict `_generate_and_score_completions` returns),
+the per-response facts the trainer keeps beside them, and what TRL's IS correction did to them.
 
 Dynamic sampling scores several batches and keeps some of their prompt groups; TRL then splits
 the kept batch into micro-batches as if it had been generated in one go. Per-row tensors are
@@ -9,7 +10,9 @@ Scalars (``num_items_in_batch``) are left to the caller to recompute.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import random
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Sequence
 
 import torch
 
@@ -60,3 +63,50 @@ def concat_batches(outputs: Sequence[dict[str, Any]], pad_token_id: int) -> dict
         else:
             joined[key] = torch.cat(values)
     return joined
+
+
+@dataclass
+class RolloutRows:
+    """Per-response facts of this process's share of a scored batch, in the batch's row order."""
+
+    problem_index: list[int] = field(default_factory=list)
+    completion_ids: list[list[int]] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    verdicts: list[str] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)  # the code reward (dynamic sampling's filter)
+
+    def take(self, rows: Sequence[int]) -> "RolloutRows":
+        return RolloutRows(*([values[i] for i in rows] for values in vars(self).values()))
+
+    def extend(self, other: "RolloutRows") -> None:
+        for name, values in vars(self).items():
+            values.extend(getattr(other, name))
+
+
+def endless_shuffle(size: int, seed: int) -> Iterator[int]:
+    """Dataset indices in a fresh seeded order each pass (identical on every process)."""
+    rng = random.Random(seed)
+    while True:
+        order = list(range(size))
+        rng.shuffle(order)
+        yield from order
+
+
+def is_correction_hits(
+    ratio: torch.Tensor, completion_mask: torch.Tensor, mode: str, clip_min: float | None, clip_max: float | None
+) -> tuple[float, float]:
+    """(entries TRL's vLLM IS correction zeroed or clipped, entries it applies to) for one process's batch.
+
+    ``ratio`` is (B, 1) in the sequence modes (one entry per response) and (B, T) in the token
+    modes (completion tokens only count). Mask modes zero out-of-range ratios; truncate modes clamp.
+    """
+    valid = torch.ones_like(ratio, dtype=torch.bool) if ratio.size(1) == 1 else completion_mask.bool()
+    if mode.endswith("_mask"):
+        hit = ratio == 0
+    else:
+        hit = torch.zeros_like(valid)
+        if clip_max is not None:
+            hit |= ratio >= clip_max
+        if clip_min is not None:
+            hit |= ratio <= clip_min
+    return float((hit & valid).sum()), float(valid.sum())

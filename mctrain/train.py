@@ -153,12 +153,7 @@ def run_training(
             trainer.remove_callback(ProgressCallback)
             trainer.add_callback(RolloutProgressCallback())
         trainer.train(resume_from_checkpoint=checkpoint)
-        final_dir = None
-        if config.save_strategy != "no" or config.push_to_hub:
-            final_dir = run_dir / FINAL_MODEL_DIR
-            trainer.save_model(str(final_dir))
-            if trainer.accelerator.is_main_process:
-                tokenizer.save_pretrained(str(final_dir))
+        final_dir = _save_final(trainer, config, run_dir)
     last = trainer.state.log_history[-1] if trainer.state.log_history else {}
     return RunResult(
         run_dir=run_dir,
@@ -170,6 +165,17 @@ def run_training(
         train_runtime_s=time.perf_counter() - start,
         last_metrics=dict(last),
     )
+
+
+def _save_final(trainer: Any, config: MicroCoderGRPOConfig, run_dir: Path) -> Path | None:
+    """RUN_DIR/final: the trained policy and its tokenizer, loadable by from_pretrained, vLLM and `microcoder eval`."""
+    if config.save_strategy == "no" and not config.push_to_hub:
+        return None
+    final_dir = run_dir / FINAL_MODEL_DIR
+    trainer.save_model(str(final_dir))  # every process: ZeRO-3 and FSDP gather the full weights
+    if trainer.accelerator.is_main_process:
+        trainer.processing_class.save_pretrained(str(final_dir))
+    return final_dir
 
 
 def _load_inputs(config: MicroCoderGRPOConfig, problems: Any, model: Any, tokenizer: Any) -> tuple:

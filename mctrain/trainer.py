@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import random
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import MethodType
 from typing import Any, Iterator, Sequence
@@ -51,30 +49,12 @@ from mctrain.config import MicroCoderGRPOConfig
 from mctrain.engine import check_loadable_saves, check_master_weights
 from mctrain.metrics import MetricsJsonlCallback
 from mctrain.reward import CodeReward, GradingFailed, completion_text, reward_of
-from mctrain.rollout_batch import concat_batches, select_rows
+from mctrain.rollout_batch import RolloutRows, concat_batches, endless_shuffle, is_correction_hits, select_rows
 
 MASK_LOG_FILE = "mask_decisions.jsonl"
 SNAPSHOT_DIR = "snapshots"
 LAST_VALUE_METRICS = ("mc/temperature", "mc/max_completion_length")  # logged as set, never averaged over rounds
 KNOWN_VERDICTS = (*(v.value for v in Verdict), UNJUDGED)
-
-
-@dataclass
-class RolloutRows:
-    """Per-response facts of this process's share of a scored batch, in the batch's row order."""
-
-    problem_index: list[int] = field(default_factory=list)
-    completion_ids: list[list[int]] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
-    verdicts: list[str] = field(default_factory=list)
-    scores: list[float] = field(default_factory=list)  # the code reward (dynamic sampling's filter)
-
-    def take(self, rows: Sequence[int]) -> "RolloutRows":
-        return RolloutRows(*([values[i] for i in rows] for values in vars(self).values()))
-
-    def extend(self, other: "RolloutRows") -> None:
-        for name, values in vars(self).items():
-            values.extend(getattr(other, name))
 
 
 class MicroCoderGRPOTrainer(GRPOTrainer):
@@ -227,6 +207,7 @@ class MicroCoderGRPOTrainer(GRPOTrainer):
         # Only here, at a generation boundary: buffered rollouts are always scored at the T they were sampled at.
         self.set_temperature(self.temperature_schedule.at(self.rollout))
         self.set_max_completion_length(self.length_schedule.at(self.rollout))
+        self._times = {"generation": 0.0, "reward": 0.0, "grading": 0.0}  # summed over dynamic sampling's rounds
         output, rows = self._score(inputs)
         if self.args.dynamic_sampling:
             output, rows = self._keep_informative(output, rows)
@@ -236,7 +217,6 @@ class MicroCoderGRPOTrainer(GRPOTrainer):
     def _score(self, inputs: list[dict]) -> tuple[dict, RolloutRows]:
         """TRL's generate-and-score of one batch, plus this process's per-response facts."""
         self._batch_inputs = inputs
-        self._times = {"generation": 0.0, "reward": 0.0, "grading": 0.0}
         try:
             output = super()._generate_and_score_completions(inputs)
         finally:
@@ -288,7 +268,7 @@ class MicroCoderGRPOTrainer(GRPOTrainer):
     def _next_prompts(self) -> list[dict]:
         """This process's share of `rollout_prompts` more prompts, G copies each (same draw on every process)."""
         if self._extra_prompts is None:
-            self._extra_prompts = _endless_shuffle(len(self.train_dataset), self.args.seed + 7919)
+            self._extra_prompts = endless_shuffle(len(self.train_dataset), self.args.seed + 7919)
         total, world = self.args.rollout_prompts, self.accelerator.num_processes
         drawn = [next(self._extra_prompts) for _ in range(total)]
         mine = drawn[self.accelerator.process_index * total // world : (self.accelerator.process_index + 1) * total // world]
@@ -398,19 +378,11 @@ class MicroCoderGRPOTrainer(GRPOTrainer):
 
     def _is_masked_fraction(self, output: dict) -> float:
         """Share of responses (sequence modes) or tokens (token modes) TRL's IS correction zeroed or clipped."""
-        ratio = output["importance_sampling_ratio"]
-        mode = self.vllm_importance_sampling_mode
-        valid = torch.ones_like(ratio, dtype=torch.bool) if ratio.size(1) == 1 else output["completion_mask"].bool()
-        if mode.endswith("_mask"):
-            hit = ratio == 0
-        else:
-            low, high = self.vllm_importance_sampling_clip_min, self.vllm_importance_sampling_clip_max
-            hit = torch.zeros_like(valid)
-            if high is not None:
-                hit |= ratio >= high
-            if low is not None:
-                hit |= ratio <= low
-        return self._global_mean(float((hit & valid).sum()), float(valid.sum()))
+        hit, valid = is_correction_hits(
+            output["importance_sampling_ratio"], output["completion_mask"], self.vllm_importance_sampling_mode,
+            self.vllm_importance_sampling_clip_min, self.vllm_importance_sampling_clip_max,
+        )
+        return self._global_mean(hit, valid)
 
     def _write_mask_decisions(self, mask: TruncationMask, step: int, prompt_indices: list[int], verdicts: list[str]):
         path = Path(self.args.output_dir) / MASK_LOG_FILE
@@ -445,15 +417,6 @@ class MicroCoderGRPOTrainer(GRPOTrainer):
         if self.accelerator.is_main_process:
             self.processing_class.save_pretrained(str(directory))
         return directory
-
-
-def _endless_shuffle(size: int, seed: int) -> Iterator[int]:
-    """Dataset indices in a fresh seeded order each pass (identical on every process)."""
-    rng = random.Random(seed)
-    while True:
-        order = list(range(size))
-        rng.shuffle(order)
-        yield from order
 
 
 class _RoundHooks(TrainerCallback):

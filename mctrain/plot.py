@@ -29,7 +29,7 @@ class Panel:
     title: str
     keys: tuple[str, ...]
     ylabel: str
-    extra: str = ""  # regex: also draw every logged key it matches (held-out evaluation scores)
+    extra: str = ""  # regex: also draw every logged key it matches (LiveCodeBench evaluation columns)
     staircase: bool = False  # piecewise-constant quantity (the staged temperature)
     unit_range: bool = False  # a fraction: fix the axis to [0, 1] so runs and steps compare by eye
     from_zero: bool = False  # a count, share or duration: never draw a negative axis below flat-zero curves

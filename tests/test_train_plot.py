@@ -40,7 +40,7 @@ def _rows(n=6, temp_switch=3):
 
 def test_plot_run_writes_png_with_expected_panels(tmp_path):
     rows = _rows()
-    rows.append({"step": 6, "eval_pass_at_1": 0.25, "eval_runtime_s": 30.0})  # periodic held-out evaluation row
+    rows.append({"step": 6, "eval_pass_at_1": 0.25, "eval_runtime_s": 30.0})  # a periodic evaluation row
     run = _write_run(tmp_path / "run", rows)
     out = plot_run(run)
     assert out == run / "training_curves.png"

@@ -2,8 +2,10 @@
 
 Synthesises N problems from the real samples in tests/data (or --data DIR) (DeepCoder's CodeContests/CodeElo test
 files and SandboxFusion's CodeContests rows): every real problem is replicated with its words
-shuffled within sentences and a random identifier appended, so replicas are distinct problems for
-MinHash, plus 5% near copies (one word changed) and 2% exact copies that dedup must remove. Rows
+shuffled within sentences and a random identifier appended, and the identifier appended to its
+tests too, so replicas are distinct problems for MinHash and for the test-set comparison, plus 5%
+near copies (one word changed) and 2% exact copies (with the tests of the problem they copy) that
+dedup must remove. Rows
 are written as a DeepCoder JSONL file and read back through the real adapter, so file parsing is
 timed too. Decontamination runs against the shipped LiveCodeBench reference (release_v5 statements,
 release_v6 ids). The clean phase only groups copies; choosing the copy to keep is timed with it.
@@ -55,24 +57,26 @@ def shuffled(statement: str, rng: random.Random) -> str:
 def synthesise(n: int, base, path: Path, seed: int = 0) -> dict[str, int]:
     rng = random.Random(seed)
     made = {"distinct": 0, "near": 0, "exact": 0}
-    previous: list[str] = []
+    previous: list[tuple[str, dict]] = []
     with path.open("w") as fh:
         for i in range(n):
             src = base[i % len(base)]
             roll = rng.random()
             if previous and roll < 0.02:
-                statement, kind = rng.choice(previous), "exact"
+                (statement, tests), kind = rng.choice(previous), "exact"
             elif previous and roll < 0.07:
-                words = rng.choice(previous).split(" ")
+                statement, tests = rng.choice(previous)
+                words = statement.split(" ")
                 words[rng.randrange(len(words))] = "changed"
                 statement, kind = " ".join(words), "near"
             else:
                 statement, kind = shuffled(src.statement, rng), "distinct"
-                previous.append(statement)
+                tag = statement.rsplit(" ", 1)[-1]
+                tests = {"inputs": [f"{t.input}\n{tag}" for t in src.tests], "outputs": [f"{t.output}\n{tag}" for t in src.tests]}
+                previous.append((statement, tests))
                 if len(previous) > 200:
                     previous.pop(0)
             made[kind] += 1
-            tests = {"inputs": [t.input for t in src.tests], "outputs": [t.output for t in src.tests]}
             fh.write(json.dumps({"problem": statement, "tests": tests}) + "\n")
     return made
 

@@ -28,10 +28,13 @@ _MULTI_ANSWER = [
         r"\b(?:print|output|return)\b[^.\n]{0,100}\bin any order\b",
     )
 ]
-_INTERACTIVE = re.compile(r"\bthis is an interactive problem\b|\binteractive problem\b|^\s*interaction\s*$", re.I | re.M)
+_ANY = re.compile(r"\bany\b", re.I)
+_INTERACTIVE = re.compile(r"interactive problem|^interaction[ \t]*$", re.I | re.M)
 _TOLERANCE = re.compile(r"\b(?:absolute|relative)\s+(?:or\s+(?:absolute|relative)\s+)?error\b", re.I)
-# "<= 105", "-109 <= x", "<= 231 - 1": 10^k and 2^k with the caret lost (LeetCode scrapes).
-_LOST_SUPERSCRIPT = re.compile(r"(?:<=|≤|<)\s*-?(?:10[2-9]|101[0-8]|2(?:31|32|63|64))\b|\b-?(?:10[2-9]|2(?:31|63))\s*(?:<=|≤)")
+# "<= 105", "-109 <= x", "< 107", "<= 231 - 1": 10^k and 2^k with the caret lost (LeetCode scrapes).
+_POWER_LOOKALIKE = re.compile(r"(?<![\d.^{])(?:10[2-9]|101[0-8]|2(?:31|32|63|64))(?![\d.])")
+_COMPARISON_BEFORE = re.compile(r"(?:<=|≤|<)\s*-?$")
+_COMPARISON_AFTER = re.compile(r"^\s*(?:<=|≤)")
 _TAGS_BLOCK = re.compile(r"\n+Tags:\s*\n\s*(\[[^\]\n]*\])\s*(?=\n|$)")
 _TIME_LIMIT = re.compile(r"^\s*Time Limit:\s*(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|seconds?)\s*$", re.I | re.M)
 _MEMORY_LIMIT = re.compile(r"^\s*Memory Limit:\s*(\d+(?:\.\d+)?)\s*(MB|megabytes|KB|GB)\s*$", re.I | re.M)
@@ -40,7 +43,9 @@ _MEMORY_LIMIT = re.compile(r"^\s*Memory Limit:\s*(\d+(?:\.\d+)?)\s*(MB|megabytes
 def judge_needs(statement: str) -> list[str]:
     """What a single-answer stdin/return-value test cannot judge: "multi_answer", "interactive"."""
     needs = []
-    if any(p.search(statement) for p in _MULTI_ANSWER):
+    # every multi-answer pattern has the word "any": only the text around each one is searched
+    windows = (statement[max(0, m.start() - 160): m.end() + 60] for m in _ANY.finditer(statement))
+    if any(p.search(window) for window in windows for p in _MULTI_ANSWER):
         needs.append("multi_answer")
     if _INTERACTIVE.search(statement):
         needs.append("interactive")
@@ -49,28 +54,42 @@ def judge_needs(statement: str) -> list[str]:
 
 def has_tolerance(statement: str) -> bool:
     """The statement accepts answers within an error bound (the comparator handles this)."""
-    return bool(_TOLERANCE.search(statement))
+    return "error" in statement.lower() and bool(_TOLERANCE.search(statement))
+
+
+def lost_superscript(statement: str) -> bool:
+    """A bound such as "<= 105" or "-109 <=" (10^5, 10^9 as scraped without the caret)."""
+    for m in _POWER_LOOKALIKE.finditer(statement):
+        if _COMPARISON_BEFORE.search(statement[max(0, m.start() - 6): m.start()]) or _COMPARISON_AFTER.match(statement[m.end(): m.end() + 6]):
+            return True
+    return False
 
 
 def upstream_defects(statement: str) -> list[str]:
     """Known scrape defects in the text: "lost_superscript", "tags_in_statement", "non_english"."""
     defects = []
-    if _LOST_SUPERSCRIPT.search(statement):
+    if lost_superscript(statement):
         defects.append("lost_superscript")
-    if _TAGS_BLOCK.search(statement):
+    if "Tags:" in statement and _TAGS_BLOCK.search(statement):
         defects.append("tags_in_statement")
     if not is_english(statement):
         defects.append("non_english")
     return defects
 
 
+_LATIN = re.compile(r"[A-Za-z]")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
 def is_english(statement: str) -> bool:
-    """Most letters are Latin and common English function words occur (LaTeX and numbers aside)."""
-    letters = [c for c in statement if c.isalpha()]
+    """Most letters are Latin and common English function words occur (LaTeX and numbers aside); the
+    first 4,000 characters decide."""
+    head = statement[:4000]
+    letters = len(_LETTER.findall(head))
     if not letters:
         return False
-    latin = sum("a" <= c.lower() <= "z" for c in letters) / len(letters)
-    words = re.findall(r"[a-z]+", statement.lower())
+    latin = len(_LATIN.findall(head)) / letters
+    words = re.findall(r"[a-z]+", head.lower())
     common = sum(w in {"the", "of", "and", "is", "a", "to", "in", "you", "given", "each"} for w in words)
     return latin >= 0.8 and common >= min(3, max(1, len(words) // 20))
 
@@ -78,7 +97,7 @@ def is_english(statement: str) -> bool:
 def split_tags(statement: str) -> tuple[str, list[str]]:
     """Remove a CodeElo-style "Tags:\\n['dp', ...]" block (a hint about the solution); returns the
     statement without it and the tags."""
-    match = _TAGS_BLOCK.search(statement)
+    match = _TAGS_BLOCK.search(statement) if "Tags:" in statement else None
     if not match:
         return statement, []
     tags = re.findall(r"'([^']*)'|\"([^\"]*)\"", match.group(1))

@@ -42,7 +42,8 @@ from mcdata.text import match_words, ngram_hashes
 STAGE = "dedup"
 _SEED = 1
 _SAMPLE = 8  # bottom-k test hashes per problem in the candidate index
-_CONSTRAINT_SENTENCE = re.compile(r"[^.\n]*(?:<=|≤|\\le|\\leq|\\lt|<|at most|not exceed|up to)[^.\n]*", re.I)
+_SENTENCE_END = re.compile(r"[.\n]")
+_CONSTRAINT = re.compile(r"<=|≤|\\le|<|at most|not exceed|up to", re.I)
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _VERSION = re.compile(r"\b(easy|easier|simple|medium|hard|harder|extreme)\s+version\b", re.I)
 _ROMAN_SUFFIX = re.compile(r"[-_ ](i{1,3}|iv|v|vi{0,3})$", re.I)
@@ -148,7 +149,8 @@ class Fingerprint:
 
 def constraint_numbers(statement: str) -> frozenset[str]:
     """Numbers in the constraint sentences ("1 <= n <= 2·10^5"): easy/hard versions differ here."""
-    return frozenset(n for sentence in _CONSTRAINT_SENTENCE.findall(statement) for n in _NUMBER.findall(sentence))
+    return frozenset(n for sentence in _SENTENCE_END.split(statement) if _CONSTRAINT.search(sentence)
+                     for n in _NUMBER.findall(sentence))
 
 
 def variant_of(problem: Problem) -> str | None:
@@ -300,20 +302,25 @@ def quality(problem: Problem) -> tuple[int, int, int]:
 
 @dataclass(frozen=True)
 class Choice:
-    """The copy kept for each group (by problem key), and the groups removed whole."""
+    """The copy kept for each group (by problem key), the evidence that joined each group, and the
+    groups removed whole."""
 
     winners: dict[str, str]
+    evidence: dict[str, str]
     contaminated: dict[str, str]
 
 
 def choose_copies(problems: Iterable[Problem], contaminated_groups: dict[str, str]) -> Choice:
     """First pass over the survivors of the earlier stages: the best copy of every group, earliest on ties."""
     best: dict[str, tuple[tuple[int, int, int], int, str]] = {}
+    evidence: dict[str, str] = {}
     for order, problem in enumerate(problems):
         group, rank = group_of(problem), quality(problem)
+        if "dup_evidence" in problem.stats:
+            evidence.setdefault(group, str(problem.stats["dup_evidence"]))
         if group not in best or (rank, -order) > (best[group][0], -best[group][1]):
             best[group] = (rank, order, problem_key(problem))
-    return Choice({g: key for g, (_, _, key) in best.items()}, dict(contaminated_groups))
+    return Choice({g: key for g, (_, _, key) in best.items()}, evidence, dict(contaminated_groups))
 
 
 def resolve_duplicates(problems: Iterable[Problem], choice: Choice, report: BuildReport) -> Iterator[Problem]:
@@ -332,7 +339,7 @@ def resolve_duplicates(problems: Iterable[Problem], choice: Choice, report: Buil
             stats = {k: v for k, v in problem.stats.items() if k not in ("dup_group", "dup_evidence")}
             yield problem.with_(stats=stats) if stats != problem.stats else problem
             continue
-        evidence = problem.stats.get("dup_evidence", "same group")
+        evidence = problem.stats.get("dup_evidence") or choice.evidence.get(group, "same group")
         report.reject_problem(
             STAGE, problem, f"copy of {winner} ({evidence}); the kept copy has the better status/more tests/references",
             detail={"duplicate_of": winner, "evidence": evidence}, kind=f"duplicate ({str(evidence).split(' (')[0]})",

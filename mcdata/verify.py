@@ -19,8 +19,8 @@ down until the one reference passed. The rule (`judge_references`):
   ``unverified`` (no reference at all; kept or dropped per ``no_reference``).
 
 The reference pass rate is reported on the original tests as well as on the kept ones, and the
-slowest test time is measured per test (functional references are re-timed one test at a time,
-since the grader reports one CPU time for a batch of calls). Reference code runs only through the
+slowest test time is measured per test (for functional problems the largest tests are re-timed one
+at a time, since the grader reports one CPU time for a batch of calls). Reference code runs only through the
 evaluator (``mceval.Grader``), sandboxed, with every test run (``early_exit=False``).
 """
 
@@ -324,10 +324,9 @@ def _verify_batch(batch: list[Problem], grader: Any, cfg: VerifyConfig, report: 
         results.append(flat[: len(codes)])
         flat = flat[len(codes):]
     retried = _rerun_timeouts(batch, refs, results, grader, cfg)
-    for problem, codes, res, n_retried in zip(batch, refs, results, retried):
-        outcome = judge_references(len(problem.tests), res, cfg, retried_tests=n_retried)
-        if outcome.reason is None:
-            outcome.slowest_test_s = _slowest_test(problem, codes, res, outcome, grader, cfg)
+    outcomes = [judge_references(len(p.tests), res, cfg, retried_tests=n) for p, res, n in zip(batch, results, retried)]
+    _time_slowest_tests(batch, refs, results, outcomes, grader, cfg)
+    for problem, outcome in zip(batch, outcomes):
         advance(1)
         if outcome.reason is not None:
             report.reject_problem(STAGE, problem, outcome.reason, field="solutions", detail=outcome.stats(),
@@ -367,22 +366,38 @@ def _rerun_timeouts(batch: list[Problem], refs: list[list[str]], results: list[l
     return counts
 
 
-def _slowest_test(problem: Problem, codes: list[str], results: list[Any], outcome: VerifyOutcome, grader: Any, cfg: VerifyConfig) -> float | None:
-    """The slowest kept test of the first passing reference, timed on its own. Stdin tests run one
-    process per test already; functional calls share a process (the grader reports one CPU time for
-    the batch), so a functional reference is re-run one test at a time."""
-    passing = [
-        r for r, res in enumerate(results)
-        if (row := outcomes_of(res, len(problem.tests))) is not None and all(row[i] == "pass" for i in outcome.kept_tests)
-    ]
-    if not passing:
-        return None
-    if problem.is_functional:
+TIMED_TESTS = 3  # functional problems: the largest kept tests are re-run one at a time
+
+
+def _time_slowest_tests(batch: list[Problem], refs: list[list[str]], results: list[list[Any]],
+                        outcomes: list[VerifyOutcome], grader: Any, cfg: VerifyConfig) -> None:
+    """Set each kept problem's slowest test time for its first passing reference, timed per test.
+
+    Stdin tests run one process per test, so their times are per test already. Functional calls share a
+    process and the grader reports one CPU time for the batch of calls, so the `TIMED_TESTS` largest
+    kept tests (where the time goes) are re-run one at a time, for the whole batch in one grader call."""
+    items, owners = [], []
+    for p_i, (problem, outcome) in enumerate(zip(batch, outcomes)):
+        if outcome.reason is not None:
+            continue
+        first = next((r for r, res in enumerate(results[p_i])
+                      if (row := outcomes_of(res, len(problem.tests))) is not None
+                      and all(row[i] == "pass" for i in outcome.kept_tests)), None)
+        if first is None:
+            continue
+        if not problem.is_functional:
+            kept = set(outcome.kept_tests)
+            outcome.slowest_test_s = max((t.time_s for t in results[p_i][first].tests if t.index in kept), default=None)
+            continue
+        largest = sorted(outcome.kept_tests, key=lambda i: -len(problem.tests[i].input))[:TIMED_TESTS]
         limit = time_limit(problem, cfg) * cfg.retry_timeout_factor
-        timed = grader.grade([(_only_tests(problem, [i], limit), codes[passing[0]]) for i in outcome.kept_tests])
-        return max((t.time_s for res in timed for t in res.tests), default=None)
-    kept = set(outcome.kept_tests)
-    return max((t.time_s for t in results[passing[0]].tests if t.index in kept), default=None)
+        for i in largest:
+            items.append((_only_tests(problem, [i], limit), refs[p_i][first]))
+            owners.append(p_i)
+    for p_i, timed in zip(owners, grader.grade(items)):
+        seconds = max((t.time_s for t in timed.tests), default=0.0)
+        current = outcomes[p_i].slowest_test_s
+        outcomes[p_i].slowest_test_s = seconds if current is None else max(current, seconds)
 
 
 def status_counts(problems: Iterable[Problem]) -> Counter:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from mcdata.atomic import atomic_savefig, atomic_write_text
-from mcdata.licenses import LICENSE_URLS, upstream_of_license
+from mcdata.licenses import LICENSE_URLS, UPSTREAMS, upstream_name
 from mcdata.report import BuildReport
 from mcdata.schema import Problem
 from mcdata.write import uncompressed_bytes
@@ -60,6 +60,7 @@ class DatasetStats:
     by_verify: Counter = field(default_factory=Counter)
     by_defect: Counter = field(default_factory=Counter)
     by_judge_flag: Counter = field(default_factory=Counter)
+    by_upstream: Counter = field(default_factory=Counter)  # (license, upstream name)
     tests: int = 0
 
     def add(self, problem: Problem, split: str = "train") -> None:
@@ -70,6 +71,7 @@ class DatasetStats:
         self.by_platform[problem.platform] += 1
         self.by_year[problem.contest_date[:4] if problem.contest_date else "undated"] += 1
         self.by_license[problem.license] += 1
+        self.by_upstream[(problem.license, upstream_name(problem.source, problem.stats) or problem.source)] += 1
         self.by_kind["functional" if problem.is_functional else "stdin"] += 1
         self.by_verify[str(problem.stats.get("verify_status", "not verified"))] += 1
         self.by_defect.update(problem.stats.get("upstream_defects", []))
@@ -174,7 +176,7 @@ def verification_lines(stats: DatasetStats) -> list[str]:
     for status in ("verified", "single_reference", "unverified", "not verified"):
         n = stats.by_verify.get(status, 0)
         if n:
-            lines.append(f"- **{status}**: {n:,} of {stats.rows:,} rows — {VERIFY_MEANING[status]}.")
+            lines.append(f"- **{status}**: {n:,} of {_rows(stats.rows)} — {VERIFY_MEANING[status]}.")
     if stats.by_verify.get("unverified"):
         lines.append(
             f"\n{stats.by_verify['unverified']:,} rows were KEPT UNVERIFIED (`--no-reference keep`): filter on "
@@ -201,18 +203,27 @@ def decontamination_lines(report: BuildReport) -> list[str]:
         f"({notes.get('reference_ids_in_window', 0):,} ids) and by {notes.get('ngram')}-gram statement overlap "
         f"({notes.get('reference_statements_in_window', 0):,} statements, min coverage {notes.get('min_coverage')}).",
         "- The shipped reference is LiveCodeBench release_v5 statements (880) plus release_v6 ids and dates "
-        "(1,055 problems up to 2025-04-07); pass `--decontaminate-against livecodebench/code_generation_lite` "
+        "(1,055 problems up to 2025-04-06); pass `--decontaminate-against livecodebench/code_generation_lite` "
         "for the full current statements.",
     ]
 
 
+def _rows(n: int) -> str:
+    return f"{n:,} row{'' if n == 1 else 's'}"
+
+
 def license_lines(stats: DatasetStats) -> list[str]:
+    """Each license with its text's link, and the upstream data sets (linked) its rows came from."""
     lines = []
     for name, n in stats.by_license.most_common():
         url = LICENSE_URLS.get(name)
-        upstreams = ", ".join(f"[{u.name}]({u.url})" for u in upstream_of_license(name))
+        parts = []
+        for (license, upstream), count in sorted(stats.by_upstream.items()):
+            if license == name:
+                known = UPSTREAMS.get(upstream)
+                parts.append(f"[{upstream}]({known.url}) {count:,}" if known else f"{upstream} {count:,}")
         label = f"[{name}]({url})" if url else name
-        lines.append(f"- {label}: {n:,} rows" + (f" (from {upstreams})" if upstreams else ""))
+        lines.append(f"- {label}: {_rows(n)}" + (f" (from {', '.join(parts)})" if parts else ""))
     return lines
 
 
@@ -225,8 +236,8 @@ def render_card(stats: DatasetStats, report: BuildReport, data_files: list[Path]
     for stage, by_reason in report.reasons().items():
         for reason, n in sorted(by_reason.items(), key=lambda kv: -kv[1])[:12]:
             reasons.append(f"| {stage} | {reason[:90]} | {n:,} |")
-    flags = [f"- `{k}`: {v:,} rows" for k, v in stats.by_judge_flag.most_common()] or ["- none"]
-    defects = [f"- `{k}`: {v:,} rows" for k, v in stats.by_defect.most_common()] or ["- none"]
+    flags = [f"- `{k}`: {_rows(v)}" for k, v in stats.by_judge_flag.most_common()] or ["- none"]
+    defects = [f"- `{k}`: {_rows(v)}" for k, v in stats.by_defect.most_common()] or ["- none"]
     warnings = report.notes.get("build", {}).get("warnings", [])
     split_text = ", ".join(f"{s} {n:,}" for s, n in stats.by_split.items()) or "train 0"
     verl = ("\nA `verl` config holds the same problems in verl/rllm's layout (chat `prompt`, tests as a JSON "

@@ -68,6 +68,12 @@ def deepcoder_upstream(location: str) -> Upstream:
     return UPSTREAMS["DeepCoder-Preview"]
 
 
-def upstream_of_license(license: str) -> list[Upstream]:
-    """Upstreams that carry a license (for the card's links)."""
-    return [u for u in UPSTREAMS.values() if u.license == license]
+_SOURCE_UPSTREAM = {
+    "apps": "APPS", "taco": "TACO", "codecontests": "CodeContests", "codeforces": "open-r1/codeforces",
+    "lcb": "LiveCodeBench", "leetcodedataset": "LeetCodeDataset",
+}
+
+
+def upstream_name(source: str, stats: dict) -> str | None:
+    """The upstream a row came from: recorded by its adapter (DeepCoder), else fixed by its source."""
+    return stats.get("upstream") or _SOURCE_UPSTREAM.get(source)

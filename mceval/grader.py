@@ -270,6 +270,7 @@ class Grader:
     it as a context manager, or call `close()`. `submit()` returns a Future so grading overlaps
     other work (the trainer generates the next batch meanwhile). Samples are taken longest-first;
     when none are left, idle sandboxes split the remaining tests of running samples (work
+        self.watched: tuple[int, int] | None = None  # (sandbox generation, fd) registered with the selector
     stealing). One thread multiplexing every sandbox's replies, instead of a thread per sandbox,
     keeps the grader's own process from becoming the bottleneck on many cores (no GIL hand-offs
     between threads on every reply)."""
@@ -356,7 +357,7 @@ class Grader:
                 continue
             slot = _Slot(sandbox)
             self._slots.append(slot)
-            self._selector.register(sandbox.reply_fd, selectors.EVENT_READ, slot)
+            self._reregister(slot)
         if errors and not self._slots:  # nothing can run: fail the waiting work with the reason
             with self._lock:
                 pending = list(self._queue)
@@ -371,18 +372,17 @@ class Grader:
         slot.watchdog = slot.sandbox.watchdog_s(sample.limits)
         self._running.add(piece)
         inputs = [t.input for t in sample.tests[piece.start : piece.end]]
-        old_fd = slot.sandbox.reply_fd
         try:
             job_id = slot.sandbox.begin(sample.item.code or "", inputs, sample.item.problem.func_name
                                         if sample.functional else None, sample.limits, self.config.early_exit)
         except (SandboxCrashed, OSError) as exc:
-            self._crash(slot, exc, old_fd)
+            self._crash(slot, exc)
             return
         except BaseException as exc:  # noqa: BLE001 - e.g. the sandbox could not be restarted
             sample.failed_with = exc
             self._finish(slot)
             return
-        self._reregister(slot, old_fd)  # begin() restarts a dead sandbox (new channel)
+        self._reregister(slot)  # begin() restarts a dead sandbox (new channel)
         piece.sandbox, piece.job_id, piece.started = slot.sandbox, job_id, time.monotonic()
         slot.deadline = time.monotonic() + slot.watchdog
 
@@ -392,9 +392,8 @@ class Grader:
             try:
                 slot.sandbox.read_replies()
             except SandboxCrashed:
-                old_fd = slot.sandbox.reply_fd
                 slot.sandbox.restart()
-                self._reregister(slot, old_fd)
+                self._reregister(slot)
             return
         try:
             for msg, blob in slot.sandbox.read_replies():
@@ -410,10 +409,10 @@ class Grader:
                     self._finish(slot)
                     return
         except (SandboxCrashed, OSError) as exc:
-            self._crash(slot, exc, slot.sandbox.reply_fd)
+            self._crash(slot, exc)
         except BaseException as exc:  # noqa: BLE001 - a bug must fail the batch, not kill the loop
             piece.sample.failed_with = exc
-            self._crash(slot, exc, slot.sandbox.reply_fd, judge=False)
+            self._crash(slot, exc, judge=False)
 
     def _judge(self, piece: _Piece, obs: Observation) -> bool:
         """Record `obs`; a failure makes other pieces of the sample that lie after it pointless."""
@@ -424,7 +423,7 @@ class Grader:
                 other.sandbox.control(other.job_id, "stop")
         return keep_going
 
-    def _crash(self, slot: _Slot, exc: BaseException, old_fd: int, judge: bool = True) -> None:
+    def _crash(self, slot: _Slot, exc: BaseException, judge: bool = True) -> None:
         """The sandbox died or wedged during a job: report the test in progress, restart it."""
         piece = slot.piece
         try:
@@ -433,20 +432,28 @@ class Grader:
             if piece is not None:
                 piece.sample.failed_with = restart_error
             obs = None
-        self._reregister(slot, old_fd)
+        self._reregister(slot)
         if piece is not None and obs is not None and judge:
             self._judge(piece, obs)
         self._finish(slot)
 
-    def _reregister(self, slot: _Slot, old_fd: int) -> None:
-        if slot.sandbox.reply_fd == old_fd:
+    def _reregister(self, slot: _Slot) -> None:
+        """Watch the slot's current channel. Compared by the sandbox's generation, not by fd: a
+        restarted sandbox's new pipe often gets the closed one's number, and the selector would
+        otherwise keep waiting on a registration the kernel already dropped with the old pipe."""
+        sandbox = slot.sandbox
+        current = (sandbox.generation, sandbox.reply_fd)
+        if slot.watched == current:
             return
-        try:
-            self._selector.unregister(old_fd)
-        except (KeyError, ValueError):
-            pass
-        if slot.sandbox.reply_fd >= 0:
-            self._selector.register(slot.sandbox.reply_fd, selectors.EVENT_READ, slot)
+        if slot.watched is not None:
+            try:
+                self._selector.unregister(slot.watched[1])
+            except (KeyError, ValueError):
+                pass
+            slot.watched = None
+        if sandbox.reply_fd >= 0:
+            self._selector.register(sandbox.reply_fd, selectors.EVENT_READ, slot)
+            slot.watched = current
 
     def _finish(self, slot: _Slot) -> None:
         piece, slot.piece, slot.deadline = slot.piece, None, math.inf
@@ -523,7 +530,7 @@ class Grader:
         now = time.monotonic()
         for slot in self._slots:
             if slot.piece is not None and slot.deadline <= now:
-                self._crash(slot, SandboxCrashed(f"no reply within {slot.watchdog:.0f} s"), slot.sandbox.reply_fd)
+                self._crash(slot, SandboxCrashed(f"no reply within {slot.watchdog:.0f} s"))
 
     def _wake(self) -> None:
         try:

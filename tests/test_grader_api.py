@@ -164,26 +164,26 @@ def test_bad_expected_output_fails_only_that_problems_samples(grader, caplog):
 
 
 def _server_pid(sandbox) -> int:
-    """The sandbox's pid 1 (the executor), as seen from here: the child of the outside reaper."""
+    """The sandbox's pid 1 (the zygote), as seen from here: the supervisor's child."""
     pid = sandbox.proc.pid
     with open(f"/proc/{pid}/task/{pid}/children") as f:
         return int(f.read().split()[0])
 
 
-def test_sandboxes_run_batch_scheduled_and_pinned():
-    """Every sandbox server (and so every test process it forks) runs SCHED_BATCH, so a waking one
-    never preempts the grader's dispatch loop; with `pin_cpus` each sits on one of our CPUs,
-    round-robin, and its test processes inherit that CPU."""
+def test_test_processes_run_batch_scheduled_and_pinned():
+    """Every test process runs SCHED_BATCH, so a waking one never preempts the grader's dispatch
+    loop (the sandbox's own zygote stays normal, so it answers promptly); with `pin_cpus` each
+    sandbox sits on one of our CPUs, round-robin, and its test processes inherit that CPU."""
     cpus = sorted(os.sched_getaffinity(0))
-    one_cpu = Problem("cpus", "test", "", tests=(TestCase("", "1\n"),))
-    code = "import os\nprint(len(os.sched_getaffinity(0)))"
+    pinned = Problem("cpus", "test", "", tests=(TestCase("", "1 True\n"),))
+    code = "import os\nprint(len(os.sched_getaffinity(0)), os.sched_getscheduler(0) == os.SCHED_BATCH)"
     with mceval.Grader(GradeConfig(workers=2, pin_cpus=True)) as g:
-        assert g.grade([(one_cpu, code)] * 2)[0].verdict is Verdict.AC
+        assert [r.verdict for r in g.grade([(pinned, code)] * 2)] == [Verdict.AC] * 2
         servers = [_server_pid(sb) for sb in g._sandboxes]
         assert [os.sched_getaffinity(p) for p in servers] == [{cpus[i % len(cpus)]} for i in range(len(servers))]
-        assert all(os.sched_getscheduler(p) == os.SCHED_BATCH for p in servers)
+        assert all(os.sched_getscheduler(p) != os.SCHED_BATCH for p in servers)
     with mceval.Grader(GradeConfig(workers=1)) as g:  # not pinned by default
-        result = g.grade([(one_cpu, code)])[0]
+        result = g.grade([(pinned, code)])[0]
         assert os.sched_getaffinity(_server_pid(g._sandboxes[0])) == set(cpus)
         assert result.verdict is (Verdict.AC if len(cpus) == 1 else Verdict.WA)
 

@@ -3,11 +3,12 @@
 Why exactly: scores are only comparable with the public LiveCodeBench leaderboard if the
 model sees the same text (lcb_runner `prompts/code_generation.py`, generic chat format).
 The trainer builds its prompts with the same function, so train and eval prompts agree.
+The prompts LiveCodeBench gives other model families are in `mceval.prompt_styles`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from mcdata.schema import Problem
 
@@ -49,15 +50,22 @@ def build_chat_messages(problem: Problem) -> list[dict[str, str]]:
     ]
 
 
-def render_prompt(messages: Sequence[dict[str, Any]], tokenizer) -> str:
+def render_prompt(
+    messages: Sequence[dict[str, Any]] | str, tokenizer, chat_template_kwargs: Mapping[str, Any] | None = None
+) -> str:
     """The prompt text a local model sees: the tokenizer's chat template with the assistant
-    turn opened. A template without a system role gets the system text prefixed to the user turn."""
+    turn opened. A template without a system role gets the system text prefixed to the user turn.
+    A str is a finished prompt (a hand-built `mceval.prompt_styles` text) and is returned as is.
+    `chat_template_kwargs` go to the template (e.g. `enable_thinking=False` for Qwen3 hybrids)."""
+    if isinstance(messages, str):
+        return messages
+    options = dict(chat_template_kwargs or {})
     messages = [dict(m) for m in messages]
     try:
-        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True, **options)
     except Exception as exc:  # jinja raises TemplateError for "system role not supported"
         if not messages or messages[0]["role"] != "system" or "system" not in str(exc).lower():
             raise
         system, rest = messages[0], messages[1:]
         rest[0] = {**rest[0], "content": system["content"] + "\n\n" + rest[0]["content"]}
-        return tokenizer.apply_chat_template(rest, tokenize=False, add_generation_prompt=True)
+        return tokenizer.apply_chat_template(rest, tokenize=False, add_generation_prompt=True, **options)

@@ -126,9 +126,8 @@ class Sandbox:
             self.close()
             raise SandboxUnavailableError(f"the sandbox did not start: {exc}. {log}".strip()) from None
         if msg.get("op") != "ready":
-            log = self._read_log()
             self.close()
-            raise SandboxUnavailableError(f"{msg.get('error', msg)} {log}".strip())
+            raise SandboxUnavailableError(str(msg.get("error", msg)))
         self.info = msg
 
     def _read_log(self) -> str:

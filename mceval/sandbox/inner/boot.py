@@ -23,11 +23,17 @@ def boot(cfg: dict) -> None:
     try:
         setup = _prepare(cfg)
     except BaseException as exc:  # noqa: BLE001 - report the reason to the grader, then exit
-        try:
-            wire.send_msg(cfg["wfd"], {"op": "error", "error": f"sandbox set-up failed: {type(exc).__name__}: {exc}"})
-        finally:
-            os._exit(71)
+        _fail(cfg, "sandbox set-up failed", exc, 71)
     _serve(cfg, setup)
+
+
+def _fail(cfg: dict, what: str, exc: BaseException, status: int) -> None:
+    """Tell the grader why, in one line, and exit."""
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else f"{type(exc).__name__}: {exc}"
+    try:
+        wire.send_msg(cfg["wfd"], {"op": "error", "error": f"{what}: {reason}"})
+    finally:
+        os._exit(status)
 
 
 def _prepare(cfg: dict) -> dict:
@@ -63,6 +69,7 @@ def _serve(cfg: dict, setup: dict) -> None:
         if op != zygote.READY:
             raise OSError("the zygote failed to start")
         os.chdir("/")  # the zygote's pivot_root moved our root; leave the old tree behind
+        isolate.create_files_as(isolate.test_uid(cfg["uid"], setup["mode"]))
         isolate.keep_only_capabilities(1 << isolate.CAP_SYS_ADMIN)
         fds = setup["meter_fds"]
         if len(fds) == 2:
@@ -72,17 +79,11 @@ def _serve(cfg: dict, setup: dict) -> None:
         ready = {"op": "ready", "pid": zpid, "uid": zuid, "meter": gauge.kind, "mode": setup["mode"]}
         sup = supervisor.Supervisor(cfg["rfd"], cfg["wfd"], setup["ours"], gauge, cfg["scratch_bytes"], ready)
     except BaseException as exc:  # noqa: BLE001
-        try:
-            wire.send_msg(cfg["wfd"], {"op": "error", "error": f"sandbox set-up failed: {type(exc).__name__}: {exc}"})
-        finally:
-            os._exit(71)
+        _fail(cfg, "sandbox set-up failed", exc, 71)
     try:
         sup.serve()
     except BaseException as exc:  # noqa: BLE001 - the grader restarts the sandbox
-        try:
-            wire.send_msg(cfg["wfd"], {"op": "error", "error": f"supervisor failed: {type(exc).__name__}: {exc}"})
-        finally:
-            os._exit(72)
+        _fail(cfg, "supervisor failed", exc, 72)
     os._exit(0)
 
 

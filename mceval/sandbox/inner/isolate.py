@@ -121,21 +121,25 @@ class _MapWriter:
         self.go_r, self.go_w = os.pipe()
         self.done_r, self.done_w = os.pipe()
         self.pid = os.fork()
-        if self.pid == 0:
-            os.close(self.go_w)
-            os.close(self.done_r)
-            ok = b"0"
-            if os.read(self.go_r, 1) == b"x":
-                target = os.getppid()
-                try:
+        if self.pid == 0:  # the helper: never returns into the caller's code
+            try:
+                os.close(self.go_w)
+                os.close(self.done_r)
+                ok = b"0"
+                if os.read(self.go_r, 1) == b"x":
+                    target = os.getppid()
                     for kind in ("uid", "gid"):
                         with open(f"/proc/{target}/{kind}_map", "w") as f:
                             f.write(f"0 0 1\n{SANDBOX_ID} {uid} 1\n")
                     ok = b"1"
-                except OSError as exc:
+                os.write(self.done_w, ok)
+            except BaseException as exc:  # noqa: BLE001 - the caller sees "0" or EOF and reports it
+                try:
                     os.write(2, f"sandbox id map failed: {exc}\n".encode())
-            os.write(self.done_w, ok)
-            os._exit(0)
+                except OSError:
+                    pass
+            finally:
+                os._exit(0)
         os.close(self.go_r)
         os.close(self.done_w)
 
@@ -268,6 +272,23 @@ def keep_only_capabilities(keep: int) -> None:
     data = (ctypes.c_uint32 * 6)(keep, keep, 0, 0, 0, 0)  # effective, permitted, inheritable x 2 words
     check(_libc.capset(header, data), "capset")
     check(_libc.prctl(47, 4, 0, 0, 0), "clear ambient capabilities")  # PR_CAP_AMBIENT_CLEAR_ALL
+
+
+def test_uid(uid: int, mode: str) -> int | None:
+    """The uid test processes run as, seen from the supervisor's user namespace (None: the
+    supervisor's own, in the single-id user namespace)."""
+    return uid if mode == PRIVILEGED else SANDBOX_ID if mode == USERNS_MAPPED else None
+
+
+def create_files_as(uid: int | None) -> None:
+    """Create inodes (pipes, memfds) owned by `uid`, keeping our other ids: a test process may
+    then reopen its own stdio through /proc/self/fd (`open("/dev/stdout", "w")`), as anywhere."""
+    if uid is None:
+        return
+    _libc.setfsgid(uid)
+    _libc.setfsuid(uid)
+    if _libc.setfsuid(-1) != uid:  # -1 is invalid: the call only reports the current fsuid
+        raise OSError(errno.EPERM, f"could not set the filesystem uid to {uid}")
 
 
 def drop_to_unprivileged(uid: int, mode: str) -> None:

@@ -130,14 +130,28 @@ def eval_command(
     backend: str = typer.Option("hf", "--backend", help="Generation backend: hf (transformers, CPU ok) | openai (--base-url) | vllm (GPUs)."),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (--backend openai)."),
     tensor_parallel_size: int = typer.Option(1, "--tensor-parallel-size", help="GPUs per model (--backend vllm)."),
-    n: int = typer.Option(10, "-n", "--n", help="Samples per problem (LiveCodeBench default 10)."),
-    temperature: float = typer.Option(0.2, "--temperature", help="Sampling temperature (0 = greedy)."),
+    n: int = typer.Option(10, "-n", "--n", help="Samples per problem (LiveCodeBench default 10; the MicroCoder paper used 4)."),
+    temperature: Optional[float] = typer.Option(None, "--temperature", help="Sampling temperature (0 = greedy; default 0.2). With --generations: the file's, for LiveCodeBench's file names."),
     top_p: float = typer.Option(0.95, "--top-p", help="Nucleus sampling top_p."),
+    top_k: int = typer.Option(0, "--top-k", help="Top-k sampling (0 or -1 = off). Sent explicitly on every backend."),
+    min_p: float = typer.Option(0.0, "--min-p", help="Min-p sampling (0 = off). Sent explicitly on every backend."),
+    repetition_penalty: float = typer.Option(1.0, "--repetition-penalty", help="Repetition penalty (1 = off). Sent explicitly on every backend."),
+    stop: list[str] = typer.Option([], "--stop", help="Stop string (repeatable). LiveCodeBench's runner stops at '###' by default; we stop at none."),
     max_tokens: int = typer.Option(4096, "--max-tokens", help="Max new tokens per response (the paper: 4096 and 8192)."),
     seed: int = typer.Option(0, "--seed", help="Sampling seed (per-prompt seeds derive from it)."),
+    prompt_style: str = typer.Option("auto", "--prompt-style", help="auto (LiveCodeBench's choice for the model name) | generic | codeqwen | qwq | deepseek-r1 | oai-reasoning | oai-reasoning-preview | gemini | base."),
+    system_prompt: Optional[str] = typer.Option(None, "--system-prompt", help="Replace the prompt style's system text ('' drops a chat system message)."),
+    chat_template_kwargs: Optional[str] = typer.Option(None, "--chat-template-kwargs", metavar="JSON", help="Chat-template options for all backends, e.g. '{\"enable_thinking\": false}' (Qwen3 hybrids)."),
     concurrency: int = typer.Option(8, "--concurrency", help="Requests in flight (--backend openai)."),
+    server_dialect: str = typer.Option("vllm", "--server-dialect", help="How --backend openai sends top_k/min_p/repetition_penalty: vllm (vLLM, SGLang) | transformers (transformers serve) | openai (OpenAI's API: not sent)."),
+    request_timeout: float = typer.Option(600.0, "--request-timeout", help="Seconds one request may take (--backend openai); with --stream, the longest silence."),
+    stream: bool = typer.Option(False, "--stream", help="Stream responses (--backend openai): long generations are not cut by --request-timeout."),
     dtype: Optional[str] = typer.Option(None, "--dtype", help="Model dtype for hf/vllm (e.g. bfloat16)."),
     max_model_len: Optional[int] = typer.Option(None, "--max-model-len", help="Context length (--backend vllm)."),
+    revision: Optional[str] = typer.Option(None, "--revision", help="Commit or branch of the LiveCodeBench dataset on the Hub (recorded with the files' hashes)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Regenerate everything instead of reusing OUT/generations_cache.jsonl."),
+    truncation_policy: str = typer.Option("cut-answer-fails", "--truncation-policy", help="Responses that hit --max-tokens (--extract robust): cut-answer-fails (cut inside a code block or <think>: no code) | earlier-draft | truncated-fails."),
+    missing_generations: str = typer.Option("fail", "--missing-generations", help="Problems without generations: fail (count as failures, as LiveCodeBench requires all) | skip (leave out of the averages) | error."),
 ) -> None:
     """Grade generations for LiveCodeBench-format problems (exit 0 whatever the verdicts), or with
     --bench evaluate a model on LiveCodeBench end to end (generate, grade, report)."""
@@ -151,6 +165,7 @@ def eval_command(
         if problems is not None:
             _fail("--problems is for grading a problems file; with --bench the problems come from LiveCodeBench")
         from mceval.bench.backends.openai_compat import ServerError
+        from mceval.bench.config import json_object
         from mceval.bench.run import BenchConfig, run_benchmark
         from mceval.bench.types import SamplingConfig
 
@@ -160,9 +175,16 @@ def eval_command(
                 dataset_path=str(dataset_path) if dataset_path else None, release_version=release_version,
                 start_date=start_date, end_date=end_date, platform=platform, difficulty=difficulty,
                 model=model, backend=backend, base_url=base_url, tensor_parallel_size=tensor_parallel_size,
-                concurrency=concurrency, dtype=dtype, max_model_len=max_model_len,
-                sampling=_run(SamplingConfig, n=n, temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed),
-                generations=str(generations) if generations else None, extract=extract, comparison=comparison,
+                concurrency=concurrency, dtype=dtype, max_model_len=max_model_len, revision=revision,
+                sampling=_run(SamplingConfig, n=n, temperature=0.2 if temperature is None else temperature, top_p=top_p,
+                              max_tokens=max_tokens, seed=seed, top_k=top_k, min_p=min_p,
+                              repetition_penalty=repetition_penalty, stop=tuple(stop)),
+                prompt_style=prompt_style, system_prompt=system_prompt,
+                chat_template_kwargs=_run(json_object, chat_template_kwargs, "--chat-template-kwargs"),
+                server_dialect=server_dialect, request_timeout_s=request_timeout, stream=stream, use_cache=not no_cache,
+                generations=str(generations) if generations else None,
+                generations_temperature=temperature if generations else None, extract=extract,
+                truncation_policy=truncation_policy, comparison=comparison, missing_generations=missing_generations,
                 timeout_s=timeout, memory_mb=1024 if memory_mb is None else memory_mb, all_tests=all_tests, workers=workers,
                 progress=not quiet,
             )
@@ -180,14 +202,15 @@ def eval_command(
         _fail("grading needs --problems FILE and --generations FILE (or --bench NAME to evaluate on LiveCodeBench)")
     bench_only = {"--dataset-path": dataset_path, "--release-version": release_version, "--start-date": start_date,
                   "--end-date": end_date, "--platform": platform, "--difficulty": difficulty, "--model": model,
-                  "--base-url": base_url}
+                  "--base-url": base_url, "--revision": revision, "--system-prompt": system_prompt,
+                  "--chat-template-kwargs": chat_template_kwargs}
     if given := [name for name, value in bench_only.items() if value is not None]:
         _fail(f"{', '.join(given)} only apply with --bench; grading a problems file ignores them")
     try:
         summary = _run(
             evaluate_files, problems, generations, output,
             timeout_s=timeout, workers=workers, comparison=comparison, extract=extract, all_tests=all_tests,
-            memory_mb=memory_mb, progress=not quiet,
+            memory_mb=memory_mb, progress=not quiet, missing=missing_generations,
         )
     except user_errors as exc:
         if os.environ.get("MICROCODER_DEBUG") == "1":
@@ -200,7 +223,9 @@ def eval_command(
     if summary.test_pass_fraction is not None:
         typer.echo(f"tests passed per sample (all tests run): {summary.test_pass_fraction:.4f}")
     if summary.problems_without_generations:
-        typer.echo(f"note: {len(summary.problems_without_generations)} problem(s) had no generations and were not graded")
+        how = ("counted as failures (LiveCodeBench requires every problem; --missing-generations skip leaves them out)"
+               if missing_generations == "fail" else "left out of the averages (--missing-generations skip)")
+        typer.echo(f"note: {len(summary.problems_without_generations)} problem(s) had no generations: {how}")
 
 # ---------------- build-dataset (mcdata)
 

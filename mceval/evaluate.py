@@ -10,7 +10,9 @@ them, and hands over to `grade_generations`, the core that `microcoder eval --be
 finished rows to ``OUTDIR/samples.partial.jsonl`` so an interrupted run resumes where it stopped
 (only when problems, generations and grading config are identical — a fingerprint guards it), then
 writes ``samples.jsonl`` and ``summary.json`` atomically (temporary file + os.replace) and removes
-the partial file. Problems without generations are listed in the summary, not graded; a generation
+the partial file. Problems without generations count as failures by default, as LiveCodeBench
+requires a generation for every problem (`missing="fail"`: n empty samples each, graded NO_CODE;
+`"skip"` leaves them out of the averages; `"error"` stops); they are listed in the summary. A generation
 for an unknown question_id is an error naming the file and the entry.
 """
 
@@ -25,7 +27,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from mcdata.atomic import atomic_write_text
 from mcdata.io import read_text_file
@@ -34,6 +36,11 @@ from mceval.extract import ExtractMode, extract_code
 from mceval.passk import mean_pass_at_k, reportable_ks
 from mceval.types import GradeConfig, SampleResult, Verdict
 
+# How programs are run. One profile today: MicroCoder's (real programs, fresh Solution() per test,
+# the problem's limits); recorded in every result file so a reader knows what produced it.
+GRADING_PROFILE = "microcoder"
+MissingGenerations = Literal["fail", "skip", "error"]
+MISSING_GENERATIONS: tuple[str, ...] = ("fail", "skip", "error")
 SAMPLES_FILE = "samples.jsonl"
 SUMMARY_FILE = "summary.json"
 PARTIAL_FILE = "samples.partial.jsonl"
@@ -176,6 +183,7 @@ def evaluate_files(
     all_tests: bool = False,
     memory_mb: int | None = None,
     progress: bool = True,
+    missing: MissingGenerations = "fail",
 ) -> EvalSummary:
     """`microcoder eval --problems P --generations G --output OUT`: load, validate, grade, report.
 
@@ -211,8 +219,10 @@ def evaluate_files(
         config,
         output_dir,
         progress=progress,
-        summary_extra={"inputs": inputs, "extract": extract},
+        summary_extra={"inputs": inputs, "extract": extract, "grading_profile": GRADING_PROFILE},
         load_s=load_s,
+        missing=missing,
+        row_extra={"grading_profile": GRADING_PROFILE, "comparison": comparison, "extract": extract},
     )
 
 
@@ -229,15 +239,29 @@ def grade_generations(
     progress_label: str = "grading",
     summary_extra: Mapping[str, Any] | None = None,
     load_s: float = 0.0,
+    missing: MissingGenerations = "skip",
+    row_extra: Mapping[str, Any] | None = None,
 ) -> EvalSummary:
-    """Grade `generations[question_id]` (code per sample; None = no code) and write samples/summary."""
+    """Grade `generations[question_id]` (code per sample; None = no code) and write samples/summary.
+
+    `missing="fail"` grades a problem without generations as n samples without code (n: the most
+    samples any problem has); `row_extra` is recorded in every sample row (what produced it)."""
+    if missing not in MISSING_GENERATIONS:
+        raise ValueError(f"--missing-generations must be one of {', '.join(MISSING_GENERATIONS)}, got {missing!r}")
     by_id = {p.problem_id: p for p in problems}
     unknown = [qid for qid in generations if qid not in by_id]
     if unknown:
         raise SchemaError(f"generations for unknown question_id(s) {unknown[:5]}")
-    graded = [p for p in problems if p.problem_id in generations]
-    if not graded:
+    absent = [p.problem_id for p in problems if p.problem_id not in generations]
+    if len(absent) == len(problems):
         raise SchemaError("no problem has generations to grade")
+    if missing == "error" and absent:
+        raise SchemaError(f"no generations for {len(absent)} of the {len(problems)} problems (e.g. {absent[:5]}); "
+                          "--missing-generations fail counts them as failures, skip leaves them out")
+    if missing == "fail" and absent:
+        n = max(len(codes) for codes in generations.values())
+        generations = {**generations, **{qid: [None] * n for qid in absent}}
+    graded = [p for p in problems if p.problem_id in generations]
     for problem in graded:
         if not problem.tests:
             raise SchemaError(f"problem {problem.problem_id!r} has zero tests")
@@ -246,8 +270,10 @@ def grade_generations(
 
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
+    extra_fields = dict(row_extra or {})
     fingerprint = _fingerprint(graded, generations, config)
-    done = _resume(out / PARTIAL_FILE, fingerprint)
+    # a verdict depends on the code and the config only; reused rows are stamped with this run's extras
+    done = {key: {**row, **extra_fields} for key, row in _resume(out / PARTIAL_FILE, fingerprint).items()}
     if done:
         total = sum(len(generations[p.problem_id]) for p in graded)
         print(f"resuming: reused {len(done)} of {total} samples graded before the interruption", file=sys.stderr)
@@ -264,7 +290,7 @@ def grade_generations(
         for row in done.values():  # rewritten, so a line torn by the interruption is gone
             writer.write(row)
         for problem, index, result in _grade_stream(todo, config, progress, progress_label):
-            row = _sample_row(problem, index, result)
+            row = {**_sample_row(problem, index, result), **extra_fields}
             rows[(problem.problem_id, index)] = row
             writer.write(row)
     grade_s = time.perf_counter() - started
@@ -275,14 +301,14 @@ def grade_generations(
         ordered,
         config,
         out,
-        missing=[p.problem_id for p in problems if p.problem_id not in generations],
+        missing=absent,
         timings={
             "load_s": round(load_s, 3),
             "grade_s": round(grade_s, 3),
             "samples_per_s": round(len(todo) / grade_s, 2) if grade_s > 0 and todo else 0.0,
         },
         resumed=len(done),
-        extra=dict(summary_extra or {}),
+        extra={**dict(summary_extra or {}), "missing_generations": missing},
     )
     atomic_write_text(out / SAMPLES_FILE, "".join(json.dumps(r) + "\n" for r in ordered))
     atomic_write_text(out / SUMMARY_FILE, json.dumps(summary.to_dict(), indent=2) + "\n")

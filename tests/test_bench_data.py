@@ -6,6 +6,7 @@ Hugging Face cache built from it (offline) go through the real loading code.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -135,3 +136,32 @@ def test_offline_with_cached_hub_files_loads_them(tmp_path):
     # release_v6 needs test.jsonl too, which is not cached: the message lists what is missing.
     result = _offline(tmp_path / "hf", "-c", "from mceval.bench.lcb_data import load_lcb_benchmark as f; f('release_v6')")
     assert result.returncode == 1 and "BenchDataError" in result.stderr and "test.jsonl" in result.stderr
+
+
+def test_revision_picks_the_datasets_commit_and_files_are_hashed(tmp_path):
+    """--revision reads another snapshot of the Hub dataset (here from the offline HF cache); every
+    file is recorded with its size, SHA-256 and the commit it came from."""
+    _fake_hub_cache(tmp_path / "hf", ["test6.jsonl"])  # main -> 000...0
+    older = "1" * 40
+    snapshot = tmp_path / "hf" / "hub" / "datasets--livecodebench--code_generation_lite" / "snapshots" / older
+    snapshot.mkdir()
+    (snapshot / "test6.jsonl").write_text("".join((FIXTURE / "test6.jsonl").read_text().splitlines(keepends=True)[:2]))
+    script = ("import json, sys; from mceval.bench.lcb_data import file_record, load_lcb_benchmark, locate_lcb_files;"
+              "rev = sys.argv[1] or None;"
+              "print(json.dumps([[p.problem_id for p in load_lcb_benchmark('v6', revision=rev)],"
+              " [file_record(p) for p in locate_lcb_files('v6', revision=rev)]]))")
+    latest = _offline(tmp_path / "hf", "-c", script, "")
+    pinned = _offline(tmp_path / "hf", "-c", script, older)
+    assert latest.returncode == 0 and pinned.returncode == 0, latest.stderr + pinned.stderr
+    (latest_ids, [latest_file]), (pinned_ids, [pinned_file]) = json.loads(latest.stdout), json.loads(pinned.stdout)
+    assert len(latest_ids) == 6 and pinned_ids == latest_ids[:2]
+    assert latest_file["commit"] == "0" * 40 and pinned_file["commit"] == older
+    assert pinned_file["sha256"] == hashlib.sha256((snapshot / "test6.jsonl").read_bytes()).hexdigest()
+    assert latest_file["name"] == "test6.jsonl" and latest_file["bytes"] == (FIXTURE / "test6.jsonl").stat().st_size
+
+
+def test_revision_does_not_apply_to_a_local_folder(tmp_path):
+    from mceval.bench.config import BenchConfig
+
+    with pytest.raises(ValueError, match="--revision picks the Hub dataset's commit"):
+        BenchConfig(output_dir=str(tmp_path), dataset_path=str(FIXTURE), revision="main", model="tiny-random")

@@ -17,6 +17,8 @@ from typer.testing import CliRunner
 from cli import app
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "lcb"
+MC_FILES = "livecodebench/grading-microcoder_comparison-microcoder_extract-robust"
+LCB_FILES = "livecodebench/grading-microcoder_comparison-lcb_extract-robust"
 GEN_ARGS = ["-n", "2", "--max-tokens", "24", "--temperature", "1.0", "--seed", "7", "--quiet"]
 
 
@@ -43,7 +45,19 @@ def test_hf_pipeline_writes_every_report(first_run):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["num_problems"] == 6 and summary["num_samples"] == 12
     assert summary["model"] == "tiny-random" and summary["backend"] == "hf"
-    assert summary["sampling"] == {"n": 2, "temperature": 1.0, "top_p": 0.95, "max_tokens": 24, "seed": 7}
+    assert summary["sampling"] == {"n": 2, "temperature": 1.0, "top_p": 0.95, "max_tokens": 24, "seed": 7, "top_k": 0,
+                                   "min_p": 0.0, "repetition_penalty": 1.0, "stop": []}
+    # what generate() really received: every value explicit, so the model's generation config changes nothing
+    assert summary["sampling_parameters"] == {"max_new_tokens": 24, "num_return_sequences": 2, "do_sample": True,
+                                              "repetition_penalty": 1.0, "temperature": 1.0, "top_p": 0.95, "top_k": 0,
+                                              "min_p": None}
+    assert summary["prompt"]["style"] == "generic" and summary["prompt"]["why"].startswith("auto:")
+    assert (summary["grading_profile"], summary["extract"], summary["truncation_policy"]) == (
+        "microcoder", "robust", "cut-answer-fails")
+    assert [f["name"] for f in summary["dataset_files"]] == ["test6.jsonl"]
+    assert len(summary["dataset_files"][0]["sha256"]) == 64 and summary["dataset"]["path"] == str(FIXTURE)
+    assert summary["responses"]["thinking"] == {"responses_with_thinking": 0, "cut_off_in_thinking": 0,
+                                                "cut_off_in_thinking_rate": 0.0}
     # A random byte-level model writes no code block: every sample is NO_CODE, pass@1 is exactly 0.
     assert summary["pass@1"] == 0.0
     assert summary["results"]["microcoder"]["verdicts"] == {"NO_CODE": 12}
@@ -60,14 +74,29 @@ def test_hf_pipeline_writes_every_report(first_run):
 
     samples = _jsonl(out / "samples.jsonl")
     assert len(samples) == 12 and {s["verdict"] for s in samples} == {"NO_CODE"}
-    assert len(_jsonl(out / "comparison_lcb" / "samples.jsonl")) == 12
+    assert {(s["grading_profile"], s["comparison"], s["extract"]) for s in samples} == {("microcoder", "microcoder", "robust")}
+    lcb_samples = _jsonl(out / "comparison_lcb" / "samples.jsonl")
+    assert len(lcb_samples) == 12 and {s["comparison"] for s in lcb_samples} == {"lcb"}
 
-    eval_all = json.loads((out / "Scenario.codegeneration_2_1.0_eval_all.json").read_text())
-    assert [len(row["output_list"]) for row in eval_all] == [2] * 6
-    assert set(eval_all[0]) >= {"question_id", "question_content", "platform", "contest_date", "difficulty",
-                                "output_list", "code_list", "graded_list", "pass@1", "metadata"}
-    assert all(row["graded_list"] == [False, False] for row in eval_all)
-    assert json.loads(eval_all[0]["metadata"][0])["error_code"] == -1
+    # LiveCodeBench's three files, once per comparison, in folders that say what produced them
+    assert not list(out.glob("*_eval_all.json"))  # nothing at the top that could pass for the official file
+    for folder, mode in ((MC_FILES, "microcoder"), (LCB_FILES, "lcb")):
+        assert summary["files"]["livecodebench"][mode]["eval_all"] == f"{folder}/Scenario.codegeneration_2_1.0_eval_all.json"
+        eval_all = json.loads((out / folder / "Scenario.codegeneration_2_1.0_eval_all.json").read_text())
+        assert [row["question_id"] for row in eval_all] == sorted(row["question_id"] for row in eval_all)
+        assert [len(row["output_list"]) for row in eval_all] == [2] * 6
+        assert set(eval_all[0]) >= {"question_id", "question_content", "platform", "contest_id", "contest_date",
+                                    "difficulty", "output_list", "code_list", "graded_list", "pass@1", "metadata"}
+        assert eval_all[0]["contest_id"] == "leetcode-2025-01-05" and eval_all[0]["contest_date"] == "2025-01-05T00:00:00"
+        assert all(row["graded_list"] == [False, False] for row in eval_all)
+        assert eval_all[0]["grading"]["comparison"] == mode
+        missing_code = json.loads(eval_all[0]["metadata"][0])
+        assert missing_code["error_code"] == -4 and {"inputs", "expected", "error"} <= set(missing_code)
+        generations_file = json.loads((out / folder / "Scenario.codegeneration_2_1.0.json").read_text())
+        assert [r["question_id"] for r in generations_file] == [r["question_id"] for r in eval_all]
+        metrics, results, metadata = json.loads((out / folder / "Scenario.codegeneration_2_1.0_eval.json").read_text())
+        assert metrics["pass@1"] == 0.0 and set(metrics["detail"]) == {"pass@1"} and metrics["grading"]["comparison"] == mode
+        assert results["0"] == [[-4], [-4]] and metadata[0] == eval_all[0]["metadata"]
 
     problems = _jsonl(out / "problems.jsonl")
     assert len(problems) == 6 and all(len(p["num_tokens"]) == 2 for p in problems)
@@ -152,15 +181,34 @@ def test_generations_file_grades_known_correct_programs(tmp_path):
     assert summary["pass@1"] == 1.0 and summary["extract"] == "lcb", summary["results"]
     assert summary["results"]["microcoder"]["test_pass_fraction"] == 1.0
     assert summary["config"]["all_tests"] is True and summary["grader"]["microcoder"]["config"]["memory_mb"] == 512
-    eval_all = json.loads((tmp_path / "raw" / "Scenario.codegeneration_1_0.2_eval_all.json").read_text())
+    # no --temperature: LiveCodeBench's file name cannot state one
+    folder = tmp_path / "raw" / "livecodebench" / "grading-microcoder_comparison-microcoder_extract-lcb"
+    eval_all = json.loads((folder / "Scenario.codegeneration_1_unknown_eval_all.json").read_text())
     assert eval_all[0]["output_list"][0].startswith("Here it is:") and "```" not in eval_all[0]["code_list"][0]
 
 
-def test_generations_file_missing_problems_is_a_clear_error(tmp_path):
+def test_generations_file_missing_problems_count_as_failures(tmp_path):
+    """LiveCodeBench requires a generation for every problem: by default a missing one counts as
+    failed samples (said on the console); `skip` averages over the others; `error` stops."""
+    references = {g["question_id"]: g["code_list"][0] for g in json.loads((FIXTURE / "reference_generations.json").read_text())}
     generations = tmp_path / "gens.json"
-    generations.write_text(json.dumps([{"question_id": "3411", "code_list": ["pass"]}]))
-    result = CliRunner().invoke(app, ["eval", "--bench", "lcb-v6", "--dataset-path", str(FIXTURE),
-                                      "--generations", str(generations), "--output", str(tmp_path / "o")])
+    generations.write_text(json.dumps([{"question_id": "3411", "code_list": [references["3411"]] * 2}]))
+    common = ["--bench", "lcb-v6", "--dataset-path", str(FIXTURE), "--generations", str(generations),
+              "--timeout", "20", "--quiet"]
+    result = _eval(*common, "--temperature", "0.7", "--output", str(tmp_path / "fail"))
+    assert "5 of 6 problems have no generations" in result.output and "counted as failures" in result.output
+    summary = json.loads((tmp_path / "fail" / "summary.json").read_text())
+    assert summary["num_problems"] == 6 and summary["num_samples"] == 12 and summary["pass@1"] == pytest.approx(1 / 6)
+    assert summary["results"]["microcoder"]["verdicts"] == {"AC": 2, "NO_CODE": 10}
+    assert summary["missing_generations"] == "fail" and len(summary["generation"]["problems_without_generations"]) == 5
+    # the real temperature of the file names LiveCodeBench's files
+    assert (tmp_path / "fail" / MC_FILES / "Scenario.codegeneration_2_0.7_eval_all.json").is_file()
+
+    _eval(*common, "--missing-generations", "skip", "--output", str(tmp_path / "skip"))
+    summary = json.loads((tmp_path / "skip" / "summary.json").read_text())
+    assert summary["num_problems"] == 1 and summary["num_problems_selected"] == 6 and summary["pass@1"] == 1.0
+
+    result = CliRunner().invoke(app, ["eval", *common, "--missing-generations", "error", "--output", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "no generations for 5 of the 6 benchmark problems" in result.output
 
@@ -173,3 +221,50 @@ def test_unloadable_model_is_one_clear_line(tmp_path):
                                           "-n", "1", "--output", str(tmp_path / "o"), "--quiet"])
         assert result.exit_code == 2 and f"model directory {model} {message}" in result.output, result.output
         assert "Traceback" not in result.output
+
+
+def test_cache_never_answers_for_another_model_or_backend(tmp_path):
+    """The cache key names the model's files, the dtype and the backend: a checkpoint retrained into
+    the same folder regenerates, the same checkpoint again does not; --no-cache always regenerates."""
+    from mceval.tiny_model import save_tiny_model
+
+    model = save_tiny_model(tmp_path / "ckpt", seed=1)
+    args = ["--bench", "lcb-v6", "--dataset-path", str(FIXTURE), "--difficulty", "easy", "--model", str(model),
+            "--output", str(tmp_path / "out"), "-n", "1", "--max-tokens", "6", "--quiet"]
+
+    def generated(*extra: str) -> int:
+        _eval(*args, *extra)
+        return json.loads((tmp_path / "out" / "summary.json").read_text())["generation"]["generated_prompts"]
+
+    assert generated() == 2
+    assert generated() == 0
+    save_tiny_model(model, seed=2)  # retrained in place
+    assert generated() == 2
+    assert generated("--dtype", "float32") == 2  # another dtype is another generation
+    assert generated("--no-cache") == 2
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    identity = summary["generation"]["identity"]
+    assert identity["backend"] == "hf" and identity["model"]["kind"] == "local" and len(identity["model"]["digest"]) == 64
+
+
+def test_prompt_styles_through_the_pipeline(tmp_path):
+    """A hand-built text reaches the model as is; base-model answers are graded whole (LiveCodeBench's
+    GenericBase rule), so a random model's bytes are run (a compile or runtime error), not NO_CODE."""
+    args = ["--bench", "lcb-v6", "--dataset-path", str(FIXTURE), "--difficulty", "easy", "--model", "tiny-random",
+            "-n", "1", "--max-tokens", "8", "--quiet"]
+    _eval(*args, "--prompt-style", "base", "--output", str(tmp_path / "base"))
+    summary = json.loads((tmp_path / "base" / "summary.json").read_text())
+    assert summary["prompt"] == {"style": "base", "why": "--prompt-style", "system_prompt": None, "chat_template_kwargs": {}}
+    assert summary["extract"] == "whole-response" and "NO_CODE" not in summary["results"]["microcoder"]["verdicts"]
+    assert (tmp_path / "base" / "livecodebench" / "grading-microcoder_comparison-microcoder_extract-whole-response").is_dir()
+
+    _eval(*args, "--prompt-style", "codeqwen", "--stop", "###", "--output", str(tmp_path / "qwen"))
+    summary = json.loads((tmp_path / "qwen" / "summary.json").read_text())
+    assert summary["prompt"]["style"] == "codeqwen" and summary["sampling"]["stop"] == ["###"]
+    assert summary["sampling_parameters"]["stop_strings"] == ["###"]
+
+    result = CliRunner().invoke(app, ["eval", *args, "--prompt-style", "codeqwen", "--chat-template-kwargs",
+                                      '{"enable_thinking": false}', "--output", str(tmp_path / "bad")])
+    assert result.exit_code == 2 and "--chat-template-kwargs needs a chat prompt" in result.output
+    result = CliRunner().invoke(app, ["eval", *args, "--chat-template-kwargs", "[1]", "--output", str(tmp_path / "bad")])
+    assert result.exit_code == 2 and "--chat-template-kwargs must be a JSON object" in result.output

@@ -104,6 +104,9 @@ def test_cache_survives_a_torn_line_and_keys_on_everything(tmp_path):
     assert key != cache_key("m2", messages, sampling)
     assert key != cache_key("m", build_chat_messages(FUNCTIONAL), sampling)
     assert key != cache_key("m", messages, SamplingConfig(n=1, max_tokens=11))
+    assert key != cache_key("m", messages, SamplingConfig(n=1, max_tokens=10, top_k=20))
+    assert key == cache_key("m", messages, sampling, {}) != cache_key("m", messages, sampling, {"backend": "vllm"})
+    assert cache_key("m", "<|im_start|>user\nhi", sampling) != cache_key("m", [{"role": "user", "content": "hi"}], sampling)
     path = tmp_path / "cache.jsonl"
     cache = GenerationCache(path)
     cache.put(key, "abc1_a", [Completion("```python\nprint(3)\n```", 9, "stop")])
@@ -161,6 +164,60 @@ def test_openai_backend_retries_transient_server_errors():
                                max_retries=1, backoff_s=0.01)
         with pytest.raises(Exception, match="giving up after 2 attempts: HTTP 503"):
             backend.generate([[{"role": "user", "content": "hi"}]], SamplingConfig(n=1, max_tokens=4))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_openai_request_timeout_and_streaming():
+    """A stdlib server on 127.0.0.1 that takes 1.5 s per answer: a plain request with a 0.5 s timeout
+    gives up naming --request-timeout; a streamed one, whose chunks come every 0.3 s, completes."""
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's naming)
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            if not body.get("stream"):
+                time.sleep(1.5)
+                data = json.dumps({"choices": [{"message": {"content": "late"}, "finish_reason": "stop"}]}).encode()
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            events = [{"choices": [{"delta": {"role": "assistant", "reasoning_content": "hmm"}}]}]
+            events += [{"choices": [{"delta": {"content": piece}, "finish_reason": None}]} for piece in ("a", "b", "c")]
+            events += [{"choices": [{"delta": {}, "finish_reason": "length"}]}, {"choices": [], "usage": {"completion_tokens": 7}}]
+            for event in events:
+                time.sleep(0.3)
+                self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+                self.wfile.flush()
+            self.wfile.write(b"data: [DONE]\n\n")
+
+        def do_GET(self):  # noqa: N802
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    prompt = [{"role": "user", "content": "hi"}]
+    try:
+        plain = make_backend("openai", base_url=url, model="m", request_timeout_s=0.5, max_retries=1, backoff_s=0.01)
+        with pytest.raises(Exception, match=r"giving up after 2 attempts.*--request-timeout 0.5 s.*--stream"):
+            plain.generate([prompt], SamplingConfig(n=1, max_tokens=4))
+        streamed = make_backend("openai", base_url=url, model="m", request_timeout_s=0.5, stream=True)
+        started = time.monotonic()
+        [[completion]] = streamed.generate([prompt], SamplingConfig(n=1, max_tokens=7))
+        assert time.monotonic() - started > 1.5  # longer than the timeout, never silent for that long
+        assert completion == Completion("abc", 7, "length", reasoning="hmm")
     finally:
         server.shutdown()
         server.server_close()

@@ -137,6 +137,32 @@ def test_stdin_problems_from_raw_outputs(real_data: Path, tmp_path: Path) -> Non
         assert summary["pass@1"] == pytest.approx(1 / 3) and summary["verdicts"]["NO_CODE"] == 2
 
 
+def test_problems_without_generations_count_as_failures(real_data: Path, tmp_path: Path) -> None:
+    """LiveCodeBench requires a generation for every problem: by default a missing one counts as
+    failed samples, and the CLI says so; --missing-generations skip averages over the others."""
+    problems, answers = _lcb_stdin_problems(real_data)
+    problems_file = _write_problems(tmp_path / "problems.jsonl", problems)
+    (tmp_path / "gens.json").write_text(json.dumps([{"question_id": "1873_A", "output_list": [answers["1873_A"]] * 2}]))
+    common = ["--problems", str(problems_file), "--generations", str(tmp_path / "gens.json"), "--timeout", "5", "--quiet"]
+
+    result = _invoke(*common, "--output", str(tmp_path / "fail"))
+    assert result.exit_code == 0, result.output
+    assert "note: 1 problem(s) had no generations: counted as failures" in result.output
+    summary = json.loads((tmp_path / "fail" / "summary.json").read_text())
+    assert summary["num_problems"] == 2 and summary["pass@1"] == 0.5 and summary["missing_generations"] == "fail"
+    assert summary["problems_without_generations"] == ["abc301_a"] and summary["verdicts"]["NO_CODE"] == 2
+    rows = _samples(tmp_path / "fail")
+    assert {(r["grading_profile"], r["comparison"], r["extract"]) for r in rows} == {("microcoder", "microcoder", "robust")}
+
+    result = _invoke(*common, "--missing-generations", "skip", "--output", str(tmp_path / "skip"))
+    assert "left out of the averages" in result.output
+    summary = json.loads((tmp_path / "skip" / "summary.json").read_text())
+    assert summary["num_problems"] == 1 and summary["pass@1"] == 1.0
+
+    result = _invoke(*common, "--missing-generations", "error", "--output", str(tmp_path / "error"))
+    assert result.exit_code == 2 and "no generations for 1 of the 2 problems" in result.output
+
+
 def test_resume_reuses_finished_rows(real_data: Path, tmp_path: Path) -> None:
     """A partial file from an interrupted run of the SAME job is reused (its rows are not regraded);
     a torn last line is dropped; a partial file of another job is ignored."""
@@ -231,7 +257,7 @@ def test_bad_options(tmp_path: Path) -> None:
     result = _invoke(*base, "--model", "m", "--start-date", "2025-01-01")  # silently ignoring them would mislead
     assert result.exit_code == 2 and "--start-date, --model only apply with --bench" in result.output, result.output
     result = _invoke("--problems", str(problems_file), "--generations", str(gens_file), "--output", str(problems_file))
-    assert result.exit_code == 2 and "File exists" in result.output and "Traceback" not in result.output, result.output
+    assert result.exit_code == 2 and "is a file; give a folder" in result.output and "Traceback" not in result.output, result.output
 
 
 def test_subprocess_contract(tmp_path: Path) -> None:
@@ -333,7 +359,9 @@ def test_all_tests_gives_a_fractional_score(real_data: Path, tmp_path: Path) -> 
     generations = [{"question_id": "abc301_a",
                     "output_list": [answers["abc301_a"], "```python\ninput()\ninput()\nprint('T')\n```"]}]
     (tmp_path / "gens.json").write_text(json.dumps(generations))
-    base = ["--problems", str(problems_file), "--generations", str(tmp_path / "gens.json"), "--quiet"]
+    # 1873_A has no generations: left out here, so the score is that of abc301_a's two samples
+    base = ["--problems", str(problems_file), "--generations", str(tmp_path / "gens.json"), "--quiet",
+            "--missing-generations", "skip"]
 
     result = _invoke(*base, "--output", str(tmp_path / "all"), "--all-tests", "--memory-mb", "512")
     assert result.exit_code == 0, result.output

@@ -64,6 +64,6 @@ def test_eval_bench_with_the_real_model(tmp_path: Path) -> None:
     truncated = sum(c["finish_reason"] == "length" for c in completions) / len(completions)
     assert summary["responses"]["truncation_rate"] == pytest.approx(truncated)
 
-    eval_all = json.loads(next(out.glob("*_eval_all.json")).read_text())
+    eval_all = json.loads(next(out.glob("livecodebench/*/*_eval_all.json")).read_text())
     assert len(eval_all) == summary["num_problems"]
     assert all(len(row["code_list"]) == len(row["graded_list"]) == 2 for row in eval_all)

@@ -1,4 +1,9 @@
-"""Generation cache: completions keyed by (model, prompt, sampling config), appended as they arrive.
+"""Generation cache: completions keyed by what decides them, appended as they arrive.
+
+The key covers the model name, the prompt, the sampling config and an `identity`: the backend, a
+server's URL and a fingerprint of the model (`mceval.bench.fingerprint`), the dtype and the
+chat-template options. So switching hf <-> vllm in one output folder, or retraining a checkpoint at
+the same path, regenerates instead of silently reusing old samples.
 
 Why: generating LiveCodeBench at 8K tokens takes hours; an interrupted run must resume without
 regenerating. Each finished prompt is one JSON line, flushed and fsynced before the next is
@@ -13,16 +18,21 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 from mceval.bench.types import Completion, SamplingConfig
 
 log = logging.getLogger(__name__)
 
 
-def cache_key(model: str, messages: Sequence[dict], sampling: SamplingConfig) -> str:
-    """Stable key of one (model, prompt, sampling config) triple."""
-    payload = json.dumps({"model": model, "messages": list(messages), "sampling": sampling.to_dict()}, sort_keys=True)
+def cache_key(
+    model: str, messages: Sequence[dict] | str, sampling: SamplingConfig, identity: Mapping[str, Any] | None = None
+) -> str:
+    """Stable key of one (model, prompt, sampling config, identity); the prompt is chat messages or a
+    finished text."""
+    prompt = messages if isinstance(messages, str) else list(messages)
+    payload = json.dumps({"model": model, "messages": prompt, "sampling": sampling.to_dict(),
+                          "identity": dict(identity or {})}, sort_keys=True)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 

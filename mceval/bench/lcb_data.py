@@ -9,6 +9,8 @@ fields before the (large, compressed) private tests are decoded by `mceval.lcb_f
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import logging
 import re
 from dataclasses import dataclass
@@ -199,8 +201,24 @@ def load_lcb_benchmark(
             if qid in seen:
                 raise SchemaError(f"{where}: duplicate question_id {qid!r} (first seen at {seen[qid]})")
             seen[qid] = where
-            problems.append(problem_from_lcb_row(row, where=where))
+            problem = problem_from_lcb_row(row, where=where)
+            if row.get("contest_id") not in (None, ""):  # LiveCodeBench's result files carry it
+                problem = dataclasses.replace(problem, stats={**problem.stats, "contest_id": str(row["contest_id"])})
+            problems.append(problem)
         expected = LCB_FILE_ROWS.get(path.name)
         if dataset_path is None and expected is not None and rows != expected:
             log.warning("%s has %d rows, the Hub release notes say %d", path, rows, expected)
     return problems
+
+
+def file_record(path: Path) -> dict[str, object]:
+    """What summary.json records about one data file: name, size, SHA-256 and, for a file from the
+    HF cache, the dataset commit it came from (its snapshot folder), so a score names its data."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            digest.update(block)
+    record: dict[str, object] = {"name": path.name, "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+    if path.parent.parent.name == "snapshots":
+        record["commit"] = path.parent.name
+    return record

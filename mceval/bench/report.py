@@ -1,13 +1,13 @@
-"""Benchmark reports: pass@k overall / by platform / by difficulty, per-problem results, the
-LiveCodeBench `*_eval_all.json` file, a Rich table laid out like the MicroCoder results table,
-and a PNG plot (pass@1 by difficulty and platform; response-length histogram with truncation rate).
+"""Benchmark reports: pass@k overall / by platform / by difficulty, per-problem results, a Rich
+table laid out like the MicroCoder results table, and a PNG plot (pass@1 by difficulty and
+platform; response-length histogram with truncation rate). LiveCodeBench's own result files are
+written by `mceval.bench.lcb_files`.
 
 Everything here is computed from `ProblemRun`s; nothing re-grades.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -15,20 +15,8 @@ from typing import Any, Sequence
 from mcdata.schema import Problem
 from mceval.bench.types import Completion
 from mcdata.atomic import atomic_savefig
+from mceval.bench.thinking import thinking_stats
 from mceval.evaluate import pass_rates as shared_pass_rates
-from mceval.types import Verdict
-
-# LiveCodeBench's metadata error codes (lcb_runner testing_util), for the eval_all file.
-LCB_ERROR_CODES = {
-    Verdict.WA: (-2, "Wrong Answer"),
-    Verdict.TLE: (-3, "Time Limit Exceeded"),
-    Verdict.MLE: (-4, "Runtime Error (memory limit exceeded)"),
-    Verdict.RE: (-4, "Runtime Error"),
-    Verdict.OLE: (-4, "Runtime Error (output limit exceeded)"),
-    Verdict.CE: (-1, "Compilation Error"),
-    Verdict.NO_CODE: (-1, "Compilation Error (no code block in the response)"),
-}
-
 
 @dataclass
 class ProblemRun:
@@ -66,7 +54,8 @@ def _verdict_counts(runs: Sequence[ProblemRun], comparison: str) -> dict[str, in
 
 
 def response_stats(runs: Sequence[ProblemRun]) -> dict[str, Any]:
-    """Response lengths in tokens and the truncation rate (finish_reason "length")."""
+    """Response lengths in tokens, the truncation rate (finish_reason "length") and how many
+    responses were cut off while still thinking (`mceval.bench.thinking`)."""
     completions = [c for r in runs for c in r.completions if c is not None]
     if not completions:
         return {"num_responses_with_token_counts": 0}
@@ -77,19 +66,23 @@ def response_stats(runs: Sequence[ProblemRun]) -> dict[str, Any]:
         "median_tokens": lengths[len(lengths) // 2],
         "max_tokens_seen": lengths[-1],
         "truncation_rate": sum(c.finish_reason == "length" for c in completions) / len(completions),
+        "thinking": thinking_stats(completions),
     }
 
 
 # ------------------------------------------------------------------------------------ files
-def per_problem_rows(runs: Sequence[ProblemRun], comparisons: Sequence[str]) -> list[dict[str, Any]]:
+def per_problem_rows(runs: Sequence[ProblemRun], comparisons: Sequence[str],
+                     grading: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """problems.jsonl: one row per problem (pass@1 and verdicts per mode, token counts), to find
-    which problems moved between two checkpoints without reading samples.jsonl."""
+    which problems moved between two checkpoints without reading samples.jsonl. `grading` (the
+    profile, extraction and comparisons that made the row) is recorded in every row."""
     rows = []
     for run in runs:
         p = run.problem
         row: dict[str, Any] = {
             "question_id": p.problem_id, "question_title": p.title, "platform": p.platform,
             "difficulty": p.difficulty, "contest_date": p.contest_date, "n": len(run.outputs),
+            **({"grading": grading} if grading else {}),
         }
         for mode in comparisons:
             suffix = "" if mode == comparisons[0] else f"_{mode}"
@@ -101,34 +94,6 @@ def per_problem_rows(runs: Sequence[ProblemRun], comparisons: Sequence[str]) -> 
             row["num_tokens"] = tokens
             row["truncated"] = [c.finish_reason == "length" for c in run.completions if c is not None]
         rows.append(row)
-    return rows
-
-
-def _lcb_metadata(row: dict[str, Any]) -> str:
-    """LiveCodeBench's per-generation metadata string (no expected outputs: the grader never exposes them)."""
-    tests = row.get("tests") or []
-    if row["passed"]:
-        return json.dumps({"execution time": round(sum(t.get("time_s", 0.0) for t in tests), 4)})
-    code, message = LCB_ERROR_CODES.get(Verdict(row["verdict"]), (-4, "Runtime Error"))
-    detail = next((t.get("message", "") for t in tests if t.get("verdict") != "AC"), "")
-    return json.dumps({"error_code": code, "error_message": message, "verdict": row["verdict"], "detail": detail})
-
-
-def eval_all_rows(runs: Sequence[ProblemRun], comparison: str) -> list[dict[str, Any]]:
-    """Rows in the shape of LiveCodeBench's `Scenario.codegeneration_{n}_{T}_eval_all.json`."""
-    rows = []
-    for run in runs:
-        p = run.problem
-        graded = [bool(r["passed"]) for r in run.results[comparison]]
-        rows.append({
-            "question_title": p.title, "question_content": p.statement, "platform": p.platform,
-            "question_id": p.problem_id, "contest_id": str(p.stats.get("contest_id", "")),
-            "contest_date": p.contest_date or "", "starter_code": p.starter_code,
-            "difficulty": p.difficulty or "", "output_list": list(run.outputs),
-            "code_list": [c or "" for c in run.codes], "graded_list": graded,
-            "pass@1": sum(graded) / len(graded) if graded else 0.0,
-            "metadata": [_lcb_metadata(r) for r in run.results[comparison]],
-        })
     return rows
 
 
@@ -157,8 +122,13 @@ def results_table(summary: dict[str, Any], comparison: str):
     table.add_row("LiveCodeBench", *(_pct(rates["by_difficulty"][d]) for d in difficulties), _pct(rates["pass@1"]),
                   str(summary["num_problems"]), style="bold")
     caption = [f"{summary['num_samples']} samples", *(f"{k} {_pct(v)}" for k, v in rates["pass@k"].items() if k != "pass@1")]
-    if summary.get("responses", {}).get("truncation_rate") is not None:
-        caption.append(f"truncated {_pct(summary['responses']['truncation_rate'])}%")
+    if summary.get("prompt"):
+        caption.append(f"prompt {summary['prompt']['style']}")
+    responses = summary.get("responses", {})
+    if responses.get("truncation_rate") is not None:
+        caption.append(f"truncated {_pct(responses['truncation_rate'])}%")
+    if responses.get("thinking", {}).get("cut_off_in_thinking"):
+        caption.append(f"{responses['thinking']['cut_off_in_thinking']} cut off inside <think>")
     table.caption = " · ".join(caption)
     return table
 

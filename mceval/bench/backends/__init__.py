@@ -1,23 +1,25 @@
 """Generation backends: `make_backend("hf" | "openai" | "vllm", **options)`.
 
 Each returns a `GenerationBackend` with `.generate(prompts, sampling) -> list[list[Completion]]`
-(one list of n completions per chat prompt) and `.iter_generate` for streaming results.
+(one list of n completions per prompt: chat messages or a finished text), `.iter_generate` for
+streaming results and `.sampling_parameters(sampling)`, the parameters it really samples with.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from mceval.bench.backends.base import GenerationBackend, prompt_seed
+from mceval.bench.backends.base import GenerationBackend, Prompt, prompt_seed
 
 BackendName = Literal["hf", "openai", "vllm"]
 BACKENDS: tuple[str, ...] = ("hf", "openai", "vllm")
 
 
 def make_backend(name: BackendName, **options: Any) -> GenerationBackend:
-    """Build a backend. Options: hf(model, tokenizer=None, device, dtype, seed);
-    openai(base_url, model=None, api_key, concurrency, max_retries, request_timeout_s);
-    vllm(model, tensor_parallel_size, dtype, max_model_len, gpu_memory_utilization, seed, chunk_size)."""
+    """Build a backend. Options: hf(model, tokenizer=None, device, dtype, seed, chat_template_kwargs);
+    openai(base_url, model=None, api_key, concurrency, max_retries, request_timeout_s, dialect, stream,
+    chat_template_kwargs); vllm(model, tensor_parallel_size, dtype, max_model_len, gpu_memory_utilization,
+    seed, chat_template_kwargs)."""
     if name == "hf":
         from mceval.bench.backends.hf import HFBackend
 
@@ -33,4 +35,4 @@ def make_backend(name: BackendName, **options: Any) -> GenerationBackend:
     raise ValueError(f"unknown backend {name!r}; choose one of {BACKENDS}")
 
 
-__all__ = ["BACKENDS", "GenerationBackend", "make_backend", "prompt_seed"]
+__all__ = ["BACKENDS", "GenerationBackend", "Prompt", "make_backend", "prompt_seed"]

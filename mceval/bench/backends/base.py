@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence, Union
 
 from mceval.bench.types import Completion, SamplingConfig
 
 Messages = list[dict]
+# Chat messages (rendered by the model's chat template) or a finished text (sent as is): see
+# `mceval.prompt_styles`. Every backend takes both.
+Prompt = Union[Messages, str]
 
 
-def prompt_seed(seed: int, messages: Messages) -> int:
+def prompt_seed(seed: int, messages: Prompt) -> int:
     """A seed derived from the run seed and the prompt text, so a prompt gets the same samples
     whatever its position in the batch, and a resumed run reproduces an uninterrupted one."""
     digest = hashlib.sha256(f"{seed}\0{json.dumps(messages, sort_keys=True)}".encode()).hexdigest()
@@ -20,7 +23,7 @@ def prompt_seed(seed: int, messages: Messages) -> int:
 
 
 class GenerationBackend(ABC):
-    """Samples `sampling.n` completions per chat prompt.
+    """Samples `sampling.n` completions per prompt (chat messages or a finished text).
 
     Subclasses implement `iter_generate`, yielding `(prompt_index, completions)` as soon as a
     prompt is done (in any order) so callers can cache results as they arrive.
@@ -31,10 +34,14 @@ class GenerationBackend(ABC):
 
     @abstractmethod
     def iter_generate(
-        self, prompts: Sequence[Messages], sampling: SamplingConfig
+        self, prompts: Sequence[Prompt], sampling: SamplingConfig
     ) -> Iterator[tuple[int, list[Completion]]]: ...
 
-    def generate(self, prompts: Sequence[Messages], sampling: SamplingConfig) -> list[list[Completion]]:
+    def sampling_parameters(self, sampling: SamplingConfig) -> dict[str, Any]:
+        """The parameters this backend really samples with (what summary.json records)."""
+        return sampling.to_dict()
+
+    def generate(self, prompts: Sequence[Prompt], sampling: SamplingConfig) -> list[list[Completion]]:
         """All completions, in prompt order."""
         results: list[list[Completion] | None] = [None] * len(prompts)
         for index, completions in self.iter_generate(prompts, sampling):

@@ -1,15 +1,20 @@
 """`--backend hf`: transformers `generate`, for CPU runs, tests and small models.
 
 One `generate` call per prompt with `num_return_sequences=n`, seeded per prompt
-(see `prompt_seed`), so results do not depend on batching or on resuming.
+(see `prompt_seed`), so results do not depend on batching or on resuming. Every sampling value is
+passed explicitly (`hf_generate_kwargs`), so the model's own generation config (a Qwen2.5
+repetition penalty, a top_k) does not change the sampling; stop strings end a response and are
+cut from its text, as vLLM and servers do.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
-from mceval.bench.backends.base import GenerationBackend, Messages, prompt_seed
-from mceval.bench.types import Completion, SamplingConfig
+from mceval.bench.backends.base import GenerationBackend, Prompt, prompt_seed
+from mceval.bench.backends.sampling import hf_generate_kwargs
+from mceval.bench.thinking import prompt_opens_thinking
+from mceval.bench.types import Completion, SamplingConfig, repeat_greedy
 from mceval.prompts import render_prompt
 
 
@@ -28,6 +33,7 @@ class HFBackend(GenerationBackend):
         dtype: str | None = None,
         seed: int = 0,
         cpu_threads: int | None = None,
+        chat_template_kwargs: Mapping[str, Any] | None = None,
     ) -> None:
         import torch
 
@@ -48,6 +54,7 @@ class HFBackend(GenerationBackend):
         self.model = model.to(device)
         self.tokenizer = tokenizer
         self.device = device
+        self.chat_template_kwargs = dict(chat_template_kwargs or {})
         eos = self.model.generation_config.eos_token_id
         eos_ids = list(eos) if isinstance(eos, (list, tuple)) else [eos]
         if tokenizer.eos_token_id is not None:
@@ -62,49 +69,56 @@ class HFBackend(GenerationBackend):
         self.cpu_threads = cpu_threads or (1 if small and self.device == "cpu" else None)
 
     def iter_generate(
-        self, prompts: Sequence[Messages], sampling: SamplingConfig
+        self, prompts: Sequence[Prompt], sampling: SamplingConfig
     ) -> Iterator[tuple[int, list[Completion]]]:
-        for index, messages in enumerate(prompts):
-            yield index, self._generate_one(messages, sampling)
+        for index, prompt in enumerate(prompts):
+            yield index, self._generate_one(prompt, sampling)
 
-    def _generate_one(self, messages: Messages, sampling: SamplingConfig) -> list[Completion]:
+    @classmethod
+    def sampling_parameters(cls, sampling: SamplingConfig) -> dict[str, Any]:
+        return hf_generate_kwargs(sampling)
+
+    def _generate_one(self, prompt: Prompt, sampling: SamplingConfig) -> list[Completion]:
         import torch
 
-        text = render_prompt(messages, self.tokenizer)
+        text = render_prompt(prompt, self.tokenizer, self.chat_template_kwargs)
         encoded = self.tokenizer(text, return_tensors="pt", add_special_tokens=False).to(self.device)
-        greedy = sampling.temperature == 0
-        options: dict[str, Any] = dict(
-            max_new_tokens=sampling.max_tokens,
-            num_return_sequences=1 if greedy else sampling.n,
-            do_sample=not greedy,
-            eos_token_id=self.eos_ids,
-            pad_token_id=self.pad_id,
-        )
-        if greedy:  # greedy samples are identical: decode once, repeat n times
-            options.update(temperature=None, top_p=None, top_k=None)
-        else:
-            options.update(temperature=sampling.temperature, top_p=sampling.top_p, top_k=0)
+        options = dict(hf_generate_kwargs(sampling), eos_token_id=self.eos_ids, pad_token_id=self.pad_id)
+        if sampling.stop:
+            options["tokenizer"] = self.tokenizer  # generate() needs it to find stop strings
         devices = [torch.cuda.current_device()] if self.device.startswith("cuda") else []
         threads = torch.get_num_threads()
         try:
             if self.cpu_threads:
                 torch.set_num_threads(self.cpu_threads)
             with torch.random.fork_rng(devices=devices), torch.inference_mode():
-                torch.manual_seed(prompt_seed(sampling.seed, messages))
+                torch.manual_seed(prompt_seed(sampling.seed, prompt))
                 output = self.model.generate(**encoded, **options)
         finally:
             torch.set_num_threads(threads)
         new_tokens = output[:, encoded["input_ids"].shape[1]:].tolist()
-        completions = [self._completion(tokens) for tokens in new_tokens]
-        return completions * sampling.n if greedy else completions
+        prefilled = prompt_opens_thinking(text)
+        completions = [self._completion(tokens, sampling.stop, prefilled) for tokens in new_tokens]
+        return repeat_greedy(completions, sampling.n) if sampling.greedy else completions
 
-    def _completion(self, tokens: list[int]) -> Completion:
-        """Cut at the first eos (the rest is padding); no eos within the budget means truncated."""
-        for position, token in enumerate(tokens):
-            if token in self.eos_ids:
-                kept = tokens[:position]
-                return Completion(self._decode(kept), num_tokens=position + 1, finish_reason="stop")
-        return Completion(self._decode(tokens), num_tokens=len(tokens), finish_reason="length")
+    def _completion(self, tokens: list[int], stop: Sequence[str] = (), prefilled: bool = False) -> Completion:
+        """Cut at the first eos (the rest is padding) or stop string; neither within the budget
+        means truncated."""
+        end = next((i for i, token in enumerate(tokens) if token in self.eos_ids), None)
+        if end is not None:
+            return self._stopped(self._decode(tokens[:end]), end + 1, stop, prefilled)
+        if stop:  # a sequence that ended at a stop string is padded up to the longest one
+            while tokens and tokens[-1] == self.pad_id:
+                tokens = tokens[:-1]
+        text = self._decode(tokens)
+        if any(s in text for s in stop):
+            return self._stopped(text, len(tokens), stop, prefilled)
+        return Completion(text, num_tokens=len(tokens), finish_reason="length", thinking_prefilled=prefilled)
+
+    @staticmethod
+    def _stopped(text: str, num_tokens: int, stop: Sequence[str], prefilled: bool) -> Completion:
+        cut = min((i for i in (text.find(s) for s in stop) if i >= 0), default=len(text))
+        return Completion(text[:cut], num_tokens=num_tokens, finish_reason="stop", thinking_prefilled=prefilled)
 
     def _decode(self, tokens: list[int]) -> str:
         return self.tokenizer.decode(tokens, skip_special_tokens=True)

@@ -22,34 +22,53 @@ by ``</think>``, blocks after the last ``</think>`` are preferred; drafts inside
 only when the answer part has no block. Indented fences (inside Markdown lists) are dedented. A
 repeated opener (```` ```python ```` twice in a row, seen in real O1 answers) opens one block. When
 no fence starts a line (``Sure! ```python``), LCB's rule is used as a fallback.
+
+Cost: both modes are linear in the answer's length and never split it into a list of lines: only
+lines containing ``` can be fences, so the scan jumps from one to the next with ``str.find``, and a
+block is a slice between two of them. The fence patterns use possessive quantifiers, so a long line
+after a fence cannot make them backtrack.
 """
 
 from __future__ import annotations
 
+import os
 import re
-import textwrap
-from dataclasses import dataclass
-from typing import Literal
+from typing import Iterator, Literal, NamedTuple
 
 ExtractMode = Literal["lcb", "robust"]
 
 PYTHON_TAGS = frozenset({"python", "py", "python3", "py3"})
-_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,})[ \t]*(?P<lang>[^`\s]*)[^`]*$")
-_CLOSE = re.compile(r"^\s*(?P<fence>`{3,})\s*$")
+# Applied with match(text, line_start, line_end). Possessive quantifiers (Python >= 3.11): no
+# part of a line is ever tried twice, so a long line costs linear time. Same matches as the greedy
+# forms: after the fence the language tag is the longest run without spaces or backticks either way.
+_OPEN = re.compile(r"(?P<indent>[ \t]*+)(?P<fence>`{3,}+)[ \t]*+(?P<lang>[^`\s]*+)[^`]*+$")
+_CLOSE = re.compile(r"\s*+(?P<fence>`{3,}+)\s*+$")
+_NON_SPACE = re.compile(r"\S")
+_FENCE = "```"
+_SLICE = 1 << 16  # characters per slice of lines for _sub_lines
+_WHITESPACE_LINE = re.compile(r"^[ \t]++$", re.MULTILINE)
+_INDENT = re.compile(r"^([ \t]*+)[^ \t\n]", re.MULTILINE)
 
 __all__ = ["ExtractMode", "extract_code"]
 
 
-@dataclass(frozen=True)
-class _Block:
+class _Block(NamedTuple):
+    """A fenced block: its code is text[start:end] (dedented when the fence was indented)."""
+
     lang: str
-    code: str
+    start: int
+    end: int
+    indented: bool
     closed: bool
     position: int
 
     @property
     def rank(self) -> tuple[bool, bool, int]:
         return (self.lang.lower() in PYTHON_TAGS, self.closed, self.position)
+
+    def code(self, text: str) -> str:
+        code = text[self.start : self.end]
+        return _dedent(code) if self.indented else code
 
 
 def extract_code(text: str, mode: ExtractMode = "robust") -> str | None:
@@ -62,61 +81,108 @@ def extract_code(text: str, mode: ExtractMode = "robust") -> str | None:
 
 
 def _extract_lcb(text: str) -> str | None:
-    lines = text.split("\n")
-    fences = [i for i, line in enumerate(lines) if "```" in line]
-    if len(fences) < 2:
+    """The lines strictly between the last two lines containing ``` (LCB's rule), found from the
+    end with rfind instead of splitting the whole answer into lines."""
+    last = text.rfind(_FENCE)
+    if last < 0:
         return None
-    return "\n".join(lines[fences[-2] + 1 : fences[-1]])
+    last_line_start = text.rfind("\n", 0, last) + 1
+    previous = text.rfind(_FENCE, 0, last_line_start)
+    if previous < 0:
+        return None
+    code_start = text.find("\n", previous) + 1  # the line after the previous fence line
+    return text[code_start : max(code_start, last_line_start - 1)]
 
 
 def _extract_robust(text: str) -> str | None:
-    _, think_end, answer = text.rpartition("</think>")
-    if think_end:
-        best = _best_block(_fenced_blocks(answer))
+    think_end = text.rfind("</think>")
+    if think_end >= 0:
+        best = _best_block(text, think_end + len("</think>"))
         if best is not None:
-            return best.code
-    best = _best_block(_fenced_blocks(text))
+            return best.code(text)
+    best = _best_block(text, 0)
     if best is None:  # fences not at line starts ("Sure! ```python"): LCB's any-line-containing rule
         code = _extract_lcb(text)
         return code if code and code.strip() else None
-    return best.code
+    return best.code(text)
 
 
-def _best_block(blocks: list[_Block]) -> _Block | None:
-    candidates = [b for b in blocks if b.code.strip()]
-    return max(candidates, key=lambda b: b.rank) if candidates else None
+def _best_block(text: str, start: int) -> _Block | None:
+    """The best non-empty block of text[start:] (see the module doc for the order)."""
+    best, best_rank = None, (False, False, -1)
+    for block in _fenced_blocks(text, start):
+        if _NON_SPACE.search(text, block.start, block.end):
+            rank = block.rank
+            if rank > best_rank:
+                best, best_rank = block, rank
+    return best
 
 
-def _fenced_blocks(text: str) -> list[_Block]:
-    """All fenced code blocks in order; the last one may be unterminated."""
-    blocks: list[_Block] = []
-    lines = text.split("\n")
-    i = 0
-    while i < len(lines):
-        opening = _OPEN.match(lines[i])
+def _fence_lines(text: str, start: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of each line of text[start:] that contains ```, in order: the only lines that
+    can open or close a block."""
+    found = text.find(_FENCE, start)
+    while found >= 0:
+        line_start = max(text.rfind("\n", start, found) + 1, start)
+        line_end = text.find("\n", found)
+        line_end = len(text) if line_end < 0 else line_end
+        yield line_start, line_end
+        found = text.find(_FENCE, line_end)
+
+
+def _fenced_blocks(text: str, start: int = 0) -> Iterator[_Block]:
+    """All fenced code blocks of text[start:] in order; the last one may be unterminated."""
+    lines = _fence_lines(text, start)
+    count = 0
+    for line_start, line_end in lines:
+        opening = _OPEN.match(text, line_start, line_end)
         if opening is None:
-            i += 1
             continue
-        width = len(opening["fence"])
-        body: list[str] = []
-        j = i + 1
-        closed = False
-        while j < len(lines):
-            closing = _CLOSE.match(lines[j])
+        body, width, closed, end = line_end + 1, len(opening["fence"]), False, len(text)
+        blank_to: int | None = body  # the body is whitespace up to here; None: it is not blank
+        for inner_start, inner_end in lines:
+            closing = _CLOSE.match(text, inner_start, inner_end)
             if closing is not None and len(closing["fence"]) >= width:
-                closed = True
+                closed, end = True, inner_start - 1
                 break
-            reopened = _OPEN.match(lines[j])
-            if reopened is not None and reopened["lang"] and not "".join(body).strip():
+            if blank_to is not None and _NON_SPACE.search(text, blank_to, inner_start) is not None:
+                blank_to = None
+            reopened = _OPEN.match(text, inner_start, inner_end)
+            if reopened is not None and reopened["lang"] and blank_to is not None:
                 # "```python\n```python\n..." (a repeated opener): the block starts at the second one.
-                opening, width, body = reopened, len(reopened["fence"]), []
-                j += 1
+                opening, width = reopened, len(reopened["fence"])
+                body = blank_to = inner_end + 1
                 continue
-            body.append(lines[j])
-            j += 1
-        code = "\n".join(body)
-        if opening["indent"]:
-            code = textwrap.dedent(code)
-        blocks.append(_Block(opening["lang"], code, closed, len(blocks)))
-        i = j + 1
-    return blocks
+            blank_to = None  # this line, part of the body, holds ```
+        yield _Block(opening["lang"], body, max(body, end), bool(opening["indent"]), closed, count)
+        count += 1
+
+
+def _dedent(code: str) -> str:
+    """`textwrap.dedent`, without its list of every line's indent (memory per line): the margin
+    is the first line's indent, shrunk at each later line that does not start with it; the search
+    for such a line resumes where the last one was found, so the scan is linear."""
+    code = _sub_lines(_WHITESPACE_LINE, code)
+    first = _INDENT.search(code)
+    if first is None:
+        return code
+    margin, pos = first[1], first.end()
+    while margin:
+        stray = re.compile(f"^(?!{margin})([ \t]*+)[^ \t\n]", re.MULTILINE).search(code, pos)
+        if stray is None:
+            break
+        margin, pos = os.path.commonprefix([margin, stray[1]]), stray.end()
+    return _sub_lines(re.compile(f"^{margin}", re.MULTILINE), code) if margin else code
+
+
+def _sub_lines(pattern: re.Pattern[str], text: str) -> str:
+    """pattern.sub("", text) for a pattern that never spans lines, a slice of lines at a time:
+    re.sub keeps one piece per match until it joins them, which on a whole answer would cost
+    memory per line."""
+    parts, start = [], 0
+    while start < len(text):
+        cut = text.find("\n", start + _SLICE)
+        stop = len(text) if cut < 0 else cut + 1
+        parts.append(pattern.sub("", text[start:stop]))
+        start = stop
+    return "".join(parts)

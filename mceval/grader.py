@@ -104,26 +104,33 @@ def _last_line(text: str) -> str:
 
 
 def judge_observation(obs: Observation, test: TestCase, functional: bool, config: GradeConfig) -> TestResult:
-    """Decide one test's verdict from what the sandbox observed and the expected output."""
+    """Decide one test's verdict from what the sandbox observed and the expected output. Raises
+    ValueError (only) when the test cannot be judged: a malformed expected output, or any failure
+    of the comparison itself, so that no value a sample produces can abort its batch; the caller
+    turns it into a JE verdict naming the problem (`_judge_error`)."""
     from mceval.compare import judge_functional, judge_stdout
 
-    if obs.status == "ok" and functional and obs.kind == "result" and obs.result is not None:
-        ok = judge_functional(obs.result, test.output, config.comparison)
-        return TestResult(obs.index, Verdict.AC if ok else Verdict.WA, obs.cpu_s, "" if ok else "wrong answer")
-    if obs.status == "ok" and not functional:
-        actual = obs.stdout.decode("utf-8", "replace")
-        ok = judge_stdout(actual, test.output, config.comparison)
-        return TestResult(obs.index, Verdict.AC if ok else Verdict.WA, obs.cpu_s, "" if ok else "wrong answer")
-    verdict, message = _failure_verdict(obs)
-    return TestResult(obs.index, verdict, obs.cpu_s, message[:300])
+    try:
+        if obs.status == "ok" and functional and obs.kind == "result" and obs.result is not None:
+            ok = judge_functional(obs.result, test.output, config.comparison)
+        elif obs.status == "ok" and not functional:
+            ok = judge_stdout(obs.stdout.decode("utf-8", "replace"), test.output, config.comparison)
+        else:
+            verdict, message = _failure_verdict(obs)
+            return TestResult(obs.index, verdict, obs.cpu_s, message[:300])
+    except ValueError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - e.g. MemoryError or a comparison bug: a verdict, not a crash
+        raise ValueError(f"comparison failed: {type(exc).__name__}: {exc}") from exc
+    return TestResult(obs.index, Verdict.AC if ok else Verdict.WA, obs.cpu_s, "" if ok else "wrong answer")
 
 
-def _judge_error(problem: Problem, index: int, obs: Observation, exc: ValueError) -> TestResult:
-    """A test whose expected output cannot be compared fails (never AC) with a message naming the
+def _judge_error(problem: Problem, index: int, obs: Observation, exc: Exception) -> TestResult:
+    """A test that cannot be judged gets the JE verdict (never AC) with a message naming the
     problem and test, and a warning is logged; the other samples of the batch are unaffected."""
     message = f"judge error: problem {problem.problem_id!r} test {index}: {exc}"
     _log.warning("%s", message)
-    return TestResult(index, Verdict.RE, obs.cpu_s, message[:300])
+    return TestResult(index, Verdict.JE, obs.cpu_s, message[:300])
 
 
 class _Batch:

@@ -20,6 +20,9 @@ class Verdict(str, Enum):
     OLE = "OLE"  # output limit exceeded
     CE = "CE"  # does not compile (SyntaxError) or lacks the required entry point
     NO_CODE = "NO_CODE"  # nothing to run: no code block in the model output
+    # The judge could not decide (malformed expected output, or the comparison itself failed).
+    # Never AC: counted and reported on its own, so a broken problem or a judge bug is visible.
+    JE = "JE"
 
 
 @dataclass

@@ -51,8 +51,9 @@ def completion_text(completion: Any) -> str:
 
 
 def reward_of(result: SampleResult | None, mode: RewardMode) -> float:
-    """1/0 for pass/fail, or the fraction of tests passed; anything without a judged program scores 0."""
-    if result is None or result.verdict is Verdict.NO_CODE:
+    """1/0 for pass/fail, or the fraction of tests passed; anything without a judged program scores 0,
+    and so does a judge error (JE: the grader could not judge a test, so no fraction is trusted)."""
+    if result is None or result.verdict in (Verdict.NO_CODE, Verdict.JE):
         return 0.0
     if mode == "binary":
         return 1.0 if result.passed else 0.0

@@ -147,7 +147,7 @@ def test_idle_workers_split_a_long_sample(early_exit):
 
 def test_bad_expected_output_fails_only_that_problems_samples(grader, caplog):
     """A functional problem whose expected output is not JSON (a broken dataset row) makes the
-    judge raise ValueError: its samples fail with a message naming the problem and test, and the
+    judge raise ValueError: its samples get JE with a message naming the problem and test, and the
     rest of the batch is still graded (the Future does not fail)."""
     broken = ADD.with_(problem_id="broken-add", tests=(
         TestCase("1\n2", "3", "functional"), TestCase("5\n5", "not json {", "functional")))
@@ -156,9 +156,9 @@ def test_bad_expected_output_fails_only_that_problems_samples(grader, caplog):
         results = grader.submit([(ADD, good), (broken, good), (broken, good), (DOUBLE, "print(2 * int(input()))")]
                                 ).result(timeout=60)
     assert [(r.question_id, r.verdict) for r in results] == [
-        ("add", Verdict.AC), ("broken-add", Verdict.RE), ("broken-add", Verdict.RE), ("double", Verdict.AC)]
+        ("add", Verdict.AC), ("broken-add", Verdict.JE), ("broken-add", Verdict.JE), ("double", Verdict.AC)]
     for r in results[1:3]:
-        assert [t.verdict for t in r.tests] == [Verdict.AC, Verdict.RE]
+        assert [t.verdict for t in r.tests] == [Verdict.AC, Verdict.JE]
         assert "judge error" in r.tests[-1].message and "'broken-add' test 1" in r.tests[-1].message
     assert "broken-add" in caplog.text
 

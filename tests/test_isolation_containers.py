@@ -55,8 +55,7 @@ GRADE_AND_REPORT = textwrap.dedent("""
     '''
     effective = open("/proc/self/status").read().split("CapEff:")[1].split()[0]
     with Sandbox() as sb:
-        zygote = int(open(f"/proc/{sb.proc.pid}/task/{sb.proc.pid}/children").read().split()[0])
-        host_uid = int(open(f"/proc/{zygote}/status").read().split("Uid:")[1].split()[1])
+        host_uid = int(open(f"/proc/{sb.zygote_pid}/status").read().split("Uid:")[1].split()[1])
         mode = sb.info["mode"]
     results = mceval.grade([(SUM, "a, b = map(int, input().split())\\nprint(a + b)"), (SUM, "print(4)"),
                             (ADD, "class Solution:\\n    def add(self, a, b):\\n        return a + b\\n"),

@@ -356,3 +356,22 @@ def test_no_host_unix_socket_is_reachable():
         listener.close()
     for key, result in got.items():
         assert result.verdict is Verdict.AC, (key, explain(result))
+
+
+# --------------------------------------------------------------------------- the supervisor
+def test_the_supervisor_holds_no_privilege():
+    """The process that compiles untrusted code and reads what tests write runs as the test uid
+    with no capability; only the scratch helper keeps CAP_SYS_ADMIN, and tests cannot see either."""
+    from mceval.sandbox import Sandbox
+
+    def status(pid: int) -> dict[str, str]:
+        return dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+
+    with Sandbox() as sb:
+        supervisor, zygote = status(sb.proc.pid), status(sb.zygote_pid)
+        seen = sb.run("import os\nprint(sorted(p for p in os.listdir('/proc') if p.isdigit()))", [""], None,
+                      sb.limits, True)[0]
+    assert int(supervisor["CapEff"], 16) == 0 and int(supervisor["CapPrm"], 16) == 0
+    assert supervisor["Uid"].split()[:2] == zygote["Uid"].split()[:2] != ["0", "0"]
+    assert supervisor["NoNewPrivs"].strip() == "1"
+    assert seen.stdout == b"['1', '2']\n"  # the zygote and the test itself: nothing of ours outside

@@ -182,6 +182,23 @@ class Sandbox:
         return self.proc is not None and self.proc.poll() is None
 
     @property
+    def zygote_pid(self) -> int | None:
+        """The host pid of the sandbox's pid 1, the zygote (for diagnostics and tests)."""
+        if self.proc is None:
+            return None
+        try:
+            with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as f:
+                children = f.read().split()
+            for pid in children:
+                with open(f"/proc/{pid}/status") as f:
+                    nspid = next(line.split()[1:] for line in f if line.startswith("NSpid:"))
+                if nspid[-1] == "1" and len(nspid) > 1:
+                    return int(pid)
+        except (OSError, StopIteration):
+            pass
+        return None
+
+    @property
     def measures_wait(self) -> bool:
         """Whether tests are timed by active time (run-queue wait measured; see Limits)."""
         return self.info.get("meter") == "cgroup"

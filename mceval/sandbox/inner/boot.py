@@ -3,8 +3,8 @@
 The launching process becomes the supervisor (supervisor.py). It joins the sandbox's cgroups,
 opens what the sandbox will show, enters new namespaces (isolate.py), and forks the zygote
 (zygote.py), which moves into the test cgroups, builds the sandbox's root, drops every privilege,
-preloads modules and serves forks. The supervisor then keeps only CAP_SYS_ADMIN (to give each
-sample a fresh scratch tmpfs) and serves the grader's jobs.
+preloads modules and serves forks. Before that the supervisor forks the one helper that keeps
+CAP_SYS_ADMIN (scratch.py); then it drops every privilege itself and serves the grader's jobs.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import signal
 import socket
 import sys
 
-from . import child, isolate, meter, supervisor, wire, zygote
+from . import child, isolate, meter, scratch, supervisor, wire, zygote
 
 
 def boot(cfg: dict) -> None:
@@ -47,9 +47,13 @@ def _prepare(cfg: dict) -> dict:
     meter_fds = [os.open(p, os.O_RDONLY | os.O_CLOEXEC) for p in cg["meter"]]
     mode = isolate.enter_namespaces(cfg["uid"])
     isolate.die_with_parent(cfg["grader_pid"])  # entering a user namespace cleared it
+    # The one helper that keeps CAP_SYS_ADMIN (scratch.py): in our mount namespace, outside the
+    # pid namespace test processes will live in.
+    fresh = scratch.Scratch([("/tmp", cfg["scratch_bytes"]), ("/dev/shm", isolate.SHM_BYTES)])
+    isolate.new_pid_namespace()
     sources = isolate.open_bind_sources(cfg["binds"])  # in the new mount namespace: bind sources
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    return {"test_procs": test_procs, "meter_fds": meter_fds, "sources": sources, "mode": mode,
+    return {"test_procs": test_procs, "meter_fds": meter_fds, "sources": sources, "mode": mode, "scratch": fresh,
             "ours": ours, "theirs": theirs}
 
 
@@ -69,15 +73,20 @@ def _serve(cfg: dict, setup: dict) -> None:
         if op != zygote.READY:
             raise OSError("the zygote failed to start")
         os.chdir("/")  # the zygote's pivot_root moved our root; leave the old tree behind
-        isolate.create_files_as(isolate.test_uid(cfg["uid"], setup["mode"]))
-        isolate.keep_only_capabilities(1 << isolate.CAP_SYS_ADMIN)
+        fresh = setup["scratch"]
+        fresh.start()
+        # We compile untrusted code and read what tests write: as the test processes' own uid
+        # (so the pipes we make are theirs to reopen), no capabilities, the same syscall filter.
+        isolate.drop_to_unprivileged(cfg["uid"], setup["mode"], nest=False)
+        isolate.die_with_parent(cfg["grader_pid"])  # dropping privileges cleared it
+        isolate.install_seccomp()
         fds = setup["meter_fds"]
         if len(fds) == 2:
             gauge = meter.CgroupMeter(fds[0], fds[1], cfg["cgroup"]["max_cpus"] or float(os.cpu_count() or 1))
         else:
             gauge = meter.ProcMeter()
         ready = {"op": "ready", "pid": zpid, "uid": zuid, "meter": gauge.kind, "mode": setup["mode"]}
-        sup = supervisor.Supervisor(cfg["rfd"], cfg["wfd"], setup["ours"], gauge, cfg["scratch_bytes"], ready)
+        sup = supervisor.Supervisor(cfg["rfd"], cfg["wfd"], setup["ours"], gauge, fresh, ready)
     except BaseException as exc:  # noqa: BLE001
         _fail(cfg, "sandbox set-up failed", exc, 71)
     try:
@@ -92,6 +101,7 @@ def _zygote(cfg: dict, setup: dict) -> None:
     sock = setup["theirs"]
     try:
         setup["ours"].close()
+        setup["scratch"].forget()
         for fd in setup["meter_fds"] + [cfg["rfd"], cfg["wfd"]]:
             os.close(fd)
         isolate.prctl(isolate.PR_SET_PDEATHSIG, signal.SIGKILL)

@@ -66,11 +66,7 @@ def _write_id_maps(inner: int, outer_uid: int, outer_gid: int) -> None:
 
 
 def has_capability(cap: int) -> bool:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("CapEff:"):
-                return bool(int(line.split()[1], 16) >> cap & 1)
-    return False
+    return bool(held_capabilities() >> cap & 1)
 
 
 # How the zygote drops privileges (see `drop_to_unprivileged`), decided by `enter_namespaces`.
@@ -79,11 +75,11 @@ SANDBOX_ID = 1000  # the test processes' uid/gid inside a user namespace
 
 
 def enter_namespaces(uid: int) -> str:
-    """New mount/net/ipc/uts namespaces for this process and a new pid namespace for its next
-    child. Privileged (root with CAP_SYS_ADMIN) when possible, else inside a new user namespace -
-    the case of root without CAP_SYS_ADMIN in a container. Returns the mode (PRIVILEGED, ...);
-    raises OSError with one line saying what to enable when nothing works."""
-    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+    """New mount/net/ipc/uts namespaces for this process (the pid namespace comes later, see
+    `new_pid_namespace`). Privileged (root with CAP_SYS_ADMIN) when possible, else inside a new
+    user namespace - the case of root without CAP_SYS_ADMIN in a container. Returns the mode
+    (PRIVILEGED, ...); raises OSError with one line saying what to enable when nothing works."""
+    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
     privileged_error = "not root"
     if os.geteuid() == 0 and has_capability(CAP_SYS_ADMIN):
         if _libc.unshare(flags) == 0:
@@ -106,8 +102,14 @@ def enter_namespaces(uid: int) -> str:
         mapper.write()
     else:
         _write_id_maps(0, outer_uid, outer_gid)
-    check(_libc.unshare(flags), "unshare(mount+pid+net+ipc+uts namespaces) in a user namespace")
+    check(_libc.unshare(flags), "unshare(mount+net+ipc+uts namespaces) in a user namespace")
     return USERNS_MAPPED if mapper is not None else USERNS_SINGLE
+
+
+def new_pid_namespace() -> None:
+    """Our NEXT child is pid 1 of a new pid namespace, and so is every later one's ancestor there:
+    the children forked before this call (the scratch helper) stay outside, invisible to tests."""
+    check(_libc.unshare(CLONE_NEWPID), "unshare(pid namespace)")
 
 
 class _MapWriter:
@@ -274,32 +276,26 @@ def keep_only_capabilities(keep: int) -> None:
     check(_libc.prctl(47, 4, 0, 0, 0), "clear ambient capabilities")  # PR_CAP_AMBIENT_CLEAR_ALL
 
 
-def test_uid(uid: int, mode: str) -> int | None:
-    """The uid test processes run as, seen from the supervisor's user namespace (None: the
-    supervisor's own, in the single-id user namespace)."""
-    return uid if mode == PRIVILEGED else SANDBOX_ID if mode == USERNS_MAPPED else None
+def close_all_but(keep: set[int]) -> None:
+    """Close every descriptor of this process except `keep`."""
+    low = 0
+    for fd in sorted(keep):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, 1 << 16)
 
 
-def create_files_as(uid: int | None) -> None:
-    """Create inodes (pipes, memfds) owned by `uid`, keeping our other ids: a test process may
-    then reopen its own stdio through /proc/self/fd (`open("/dev/stdout", "w")`), as anywhere."""
-    if uid is None:
-        return
-    _libc.setfsgid(uid)
-    _libc.setfsuid(uid)
-    if _libc.setfsuid(-1) != uid:  # -1 is invalid: the call only reports the current fsuid
-        raise OSError(errno.EPERM, f"could not set the filesystem uid to {uid}")
-
-
-def drop_to_unprivileged(uid: int, mode: str) -> None:
-    """No capabilities, an unprivileged uid, no way back (no_new_privs), not dumpable (same-uid
-    test processes cannot ptrace this process or read its memory)."""
+def drop_to_unprivileged(uid: int, mode: str, nest: bool = True) -> None:
+    """No capabilities, the test processes' unprivileged uid, no way back (no_new_privs), not
+    dumpable (same-uid test processes cannot ptrace this process or read its memory). With only
+    one id mapped (USERNS_SINGLE) the zygote (`nest`) also enters a nested user namespace."""
     if mode == USERNS_SINGLE:
-        # Only our own uid is mapped: a nested user namespace owns nothing mounted above it, so
-        # even "root" in it cannot undo the read-only mounts; map inner uid 1000 to us and lose
-        # every capability over our mounts.
-        check(_libc.unshare(CLONE_NEWUSER), "unshare(nested user namespace)")
-        _write_id_maps(SANDBOX_ID, 0, 0)
+        if nest:
+            # A nested user namespace owns nothing mounted above it, so even "root" in it cannot
+            # undo the read-only mounts; map inner uid 1000 to us and lose every capability over
+            # our mounts.
+            check(_libc.unshare(CLONE_NEWUSER), "unshare(nested user namespace)")
+            _write_id_maps(SANDBOX_ID, 0, 0)
     else:
         inner = uid if mode == PRIVILEGED else SANDBOX_ID
         os.setgroups([])
@@ -308,10 +304,17 @@ def drop_to_unprivileged(uid: int, mode: str) -> None:
     keep_only_capabilities(0)
     prctl(PR_SET_NO_NEW_PRIVS, 1)
     prctl(PR_SET_DUMPABLE, 0)
-    with open("/proc/self/status") as f:
-        caps = [line.split()[1] for line in f if line.startswith(("CapEff", "CapPrm"))]
-    if any(int(c, 16) for c in caps):
-        raise OSError(errno.EPERM, f"capabilities still held after dropping privileges: {caps}")
+    if held_capabilities():
+        raise OSError(errno.EPERM, f"capabilities still held after dropping privileges: {held_capabilities():#x}")
+
+
+def held_capabilities() -> int:
+    """The effective | permitted capability bits of this process (capget: /proc/self does not
+    exist for the supervisor, which is outside the sandbox's pid namespace)."""
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)
+    data = (ctypes.c_uint32 * 6)()
+    check(_libc.capget(header, data), "capget")
+    return data[0] | data[1] | (data[3] | data[4]) << 32
 
 
 # ------------------------------------------------------------------------------------ seccomp

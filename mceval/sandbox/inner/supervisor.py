@@ -19,7 +19,6 @@ import select
 import socket
 import time
 
-from . import isolate
 from .child import COMPILE_ERRORS, compile_solution
 from .wire import (
     MalformedFrame,
@@ -125,10 +124,8 @@ class Child:
 
 
 class Supervisor:
-    def __init__(self, rfd: int, wfd: int, zygote: socket.socket, meter, scratch_bytes: int, ready: dict) -> None:
-        self.rfd, self.wfd, self.zygote, self.meter = rfd, wfd, zygote, meter
-        self.scratch = [("/tmp", scratch_bytes), ("/dev/shm", isolate.SHM_BYTES)]
-        self.fresh = {path: _signature(path) for path, _ in self.scratch}
+    def __init__(self, rfd: int, wfd: int, zygote: socket.socket, meter, scratch, ready: dict) -> None:
+        self.rfd, self.wfd, self.zygote, self.meter, self.scratch = rfd, wfd, zygote, meter, scratch
         self.ready = ready
         self.devnull = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
         self.held = b""  # a sample's last results, sent together with its "done"
@@ -177,16 +174,8 @@ class Supervisor:
             while child.drain(fd):
                 pass
         child.close()
-        self.refresh_scratch()
+        self.scratch.refresh()
         return status, cpu_us / 1e6
-
-    def refresh_scratch(self) -> None:
-        """A fresh tmpfs for each scratch folder a test changed in any way (compared with the
-        state right after mounting: entries, space, the folder's own metadata and attributes)."""
-        for path, size in self.scratch:
-            if _signature(path) != self.fresh[path]:
-                isolate.replace_scratch(path, size)
-                self.fresh[path] = _signature(path)
 
     # ---- control messages
     def poll_control(self) -> None:
@@ -404,9 +393,3 @@ def _memfd(name: str, data: bytes) -> int:
     write_all(fd, data)
     os.lseek(fd, 0, os.SEEK_SET)
     return fd
-
-
-def _signature(path: str) -> tuple:
-    st, vfs = os.stat(path), os.statvfs(path)
-    return (st.st_mode, st.st_uid, st.st_gid, st.st_mtime_ns, st.st_ctime_ns, vfs.f_ffree, vfs.f_bfree,
-            tuple(os.listxattr(path)))

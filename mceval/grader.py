@@ -270,6 +270,7 @@ class _Slot:
         self.watchdog = 0.0
         self.next_index = 0  # relative index of the piece's next test (for a crash report)
         self.stopped = False  # a "stop" was sent for the running job
+        self.watched: tuple[int, int] | None = None  # (sandbox generation, fd) registered with the selector
 
 
 class Grader:
@@ -277,7 +278,6 @@ class Grader:
     it as a context manager, or call `close()`. `submit()` returns a Future so grading overlaps
     other work (the trainer generates the next batch meanwhile). Samples are taken longest-first;
     when none are left, idle sandboxes split the remaining tests of running samples (work
-        self.watched: tuple[int, int] | None = None  # (sandbox generation, fd) registered with the selector
     stealing). One thread multiplexing every sandbox's replies, instead of a thread per sandbox,
     keeps the grader's own process from becoming the bottleneck on many cores (no GIL hand-offs
     between threads on every reply)."""

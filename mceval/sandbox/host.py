@@ -105,12 +105,19 @@ class Sandbox:
         try:
             # -S: no site.main() (the project's editable-install hook would import pathlib & co
             # into the sandbox, more pages per fork); the sandbox configures sys.path itself.
+            # The configuration goes through stdin, not argv: tests can read /proc/1/cmdline.
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-X", "frozen_modules=on", str(LAUNCH), json.dumps(cfg)],
-                pass_fds=(req_r, resp_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                [sys.executable, "-I", "-S", "-X", "frozen_modules=on", str(LAUNCH)],
+                pass_fds=(req_r, resp_w), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                 stderr=self._log, close_fds=True, start_new_session=True,
                 env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
             )
+            assert self.proc.stdin is not None
+            try:
+                with self.proc.stdin:
+                    self.proc.stdin.write(json.dumps(cfg).encode())
+            except OSError:
+                pass  # it died at once: wait_ready() reports why, from its log
         finally:
             os.close(req_r)
             os.close(resp_w)

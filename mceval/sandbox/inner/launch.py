@@ -1,4 +1,4 @@
-"""Entry point of a sandbox: `python -I -S launch.py CONFIG_JSON`, started by
+"""Entry point of a sandbox: `python -I -S launch.py < CONFIG_JSON`, started by
 `mceval.sandbox.Sandbox`. Standard library only: the project is not mounted inside, and nothing of
 the grader (whose memory holds expected outputs) may be imported. See boot.py for what follows.
 """
@@ -27,6 +27,17 @@ def _load_package() -> None:
         __import__(f"{PACKAGE}.{name}")
 
 
+def _read_config() -> dict:
+    """The configuration, from stdin (which then becomes /dev/null)."""
+    chunks = []
+    while chunk := os.read(0, 1 << 16):
+        chunks.append(chunk)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    return json.loads(b"".join(chunks))
+
+
 if __name__ == "__main__":
     _load_package()
-    sys.modules[f"{PACKAGE}.boot"].boot(json.loads(sys.argv[1]))
+    sys.modules[f"{PACKAGE}.boot"].boot(_read_config())

@@ -102,13 +102,23 @@ def _run(fn, *args, **kwargs):
 # ---------------- eval (mceval)
 
 
-@app.command("eval")
+eval_app = typer.Typer(
+    help="Grade generations, evaluate a model on LiveCodeBench (--bench), or serve grading over HTTP (`serve`).",
+    invoke_without_command=True,
+    no_args_is_help=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.callback()
 def eval_command(
+    ctx: typer.Context,
     problems: Optional[Path] = typer.Option(None, "--problems", help="LiveCodeBench-format problems (.jsonl, .json or .parquet)."),
     generations: Optional[Path] = typer.Option(
         None, "--generations", help="JSON list of {question_id, code_list | output_list} (LiveCodeBench format)."
     ),
-    output: Path = typer.Option(..., "--output", help="Directory for samples.jsonl and summary.json."),
+    output: Optional[Path] = typer.Option(None, "--output", help="Directory for samples.jsonl and summary.json (required)."),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Per-test CPU-time limit in seconds (default: the problem's, else 6)."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Parallel sandboxes (default: one per CPU core)."),
     memory_mb: Optional[int] = typer.Option(None, "--memory-mb", help="Per-test memory limit in MiB (default 1024)."),
@@ -152,9 +162,14 @@ def eval_command(
     no_cache: bool = typer.Option(False, "--no-cache", help="Regenerate everything instead of reusing OUT/generations_cache.jsonl."),
     truncation_policy: str = typer.Option("cut-answer-fails", "--truncation-policy", help="Responses that hit --max-tokens (--extract robust): cut-answer-fails (cut inside a code block or <think>: no code) | earlier-draft | truncated-fails."),
     missing_generations: str = typer.Option("fail", "--missing-generations", help="Problems without generations: fail (count as failures, as LiveCodeBench requires all) | skip (leave out of the averages) | error."),
+    grader: Optional[str] = typer.Option(None, "--grader", "--grader-url", help="Where grading runs: local | ray | ray://ADDRESS | http://HOST:PORT (a grading service). Not with --bench yet."),
 ) -> None:
     """Grade generations for LiveCodeBench-format problems (exit 0 whatever the verdicts), or with
     --bench evaluate a model on LiveCodeBench end to end (generate, grade, report)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if output is None:
+        _fail("Missing option '--output': the folder for samples.jsonl and summary.json")
     from mceval import SandboxUnavailableError
     from mceval.evaluate import evaluate_files
 
@@ -164,6 +179,8 @@ def eval_command(
     if bench is not None:
         if problems is not None:
             _fail("--problems is for grading a problems file; with --bench the problems come from LiveCodeBench")
+        if grader is not None:
+            _fail("--grader applies to grading a problems file; --bench grades in this process")
         from mceval.bench.backends.openai_compat import ServerError
         from mceval.bench.config import json_object
         from mceval.bench.run import BenchConfig, run_benchmark
@@ -210,7 +227,7 @@ def eval_command(
         summary = _run(
             evaluate_files, problems, generations, output,
             timeout_s=timeout, workers=workers, comparison=comparison, extract=extract, all_tests=all_tests,
-            memory_mb=memory_mb, progress=not quiet, missing=missing_generations,
+            memory_mb=memory_mb, progress=not quiet, missing=missing_generations, grader=grader,
         )
     except user_errors as exc:
         if os.environ.get("MICROCODER_DEBUG") == "1":
@@ -226,6 +243,44 @@ def eval_command(
         how = ("counted as failures (LiveCodeBench requires every problem; --missing-generations skip leaves them out)"
                if missing_generations == "fail" else "left out of the averages (--missing-generations skip)")
         typer.echo(f"note: {len(summary.problems_without_generations)} problem(s) had no generations: {how}")
+
+
+@eval_app.command("serve")
+def eval_serve_command(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default; expose it with --token)."),
+    port: int = typer.Option(8080, "--port", help="TCP port."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Sandboxes (default: one per usable CPU)."),
+    grader: str = typer.Option("local", "--grader", help="Where grading runs: local sandboxes, or ray | ray://ADDRESS (a Ray cluster)."),
+    token: Optional[str] = typer.Option(None, "--token", envvar="MICROCODER_GRADER_TOKEN", help="Shared secret clients send as 'Authorization: Bearer TOKEN' (or env MICROCODER_GRADER_TOKEN)."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="Per-test CPU-time limit in seconds (default: the problem's, else 6)."),
+    memory_mb: int = typer.Option(1024, "--memory-mb", help="Per-program memory limit in MiB (a request may lower it)."),
+    comparison: str = typer.Option("microcoder", "--comparison", help="Default output comparison: microcoder | lcb."),
+    max_request_mb: float = typer.Option(64.0, "--max-request-mb", help="Largest request body in MiB (413 beyond)."),
+    max_queue: int = typer.Option(20_000, "--max-queue", help="Samples queued or running at once (429 with Retry-After beyond)."),
+    request_timeout: float = typer.Option(600.0, "--request-timeout", help="Seconds a request may wait for its results (504 beyond)."),
+    max_configs: int = typer.Option(4, "--max-configs", help="Distinct grading configs kept warm (one grader each)."),
+    shutdown_timeout: float = typer.Option(600.0, "--shutdown-timeout", help="Seconds a shutdown waits for the requests in flight."),
+) -> None:
+    """Serve grading over HTTP: SandboxFusion-compatible POST /run_code, batch POST /grade, /health, /metrics."""
+    from mceval.pool import parse_spec
+    from mceval.service import ServiceSettings
+    from mceval.service.serve import serve
+    from mceval.types import GradeConfig
+
+    if _run(parse_spec, grader)[0] == "http":
+        _fail("--grader for a service is local or ray://ADDRESS (a service cannot forward to another one)")
+    if comparison not in ("microcoder", "lcb"):
+        _fail(f"--comparison must be microcoder or lcb, got {comparison!r}")
+    if (workers is not None and workers < 1) or memory_mb < 16 or (timeout is not None and timeout <= 0):
+        _fail("--workers must be >= 1, --memory-mb >= 16 and --timeout > 0")
+    settings = _run(
+        ServiceSettings, host=host, port=port, grader=grader, token=token,
+        config=GradeConfig(timeout_s=timeout, memory_mb=memory_mb, workers=workers, comparison=comparison),  # type: ignore[arg-type]
+        max_request_mb=max_request_mb, max_queue=max_queue, request_timeout_s=request_timeout,
+        max_configs=max_configs, shutdown_timeout_s=shutdown_timeout,
+    )
+    serve(settings)
+
 
 # ---------------- build-dataset (mcdata)
 
@@ -268,6 +323,7 @@ def build_dataset_command(
     min_ref_pass_rate: float = typer.Option(1.0, "--min-ref-pass-rate", help="Share of the running references that must pass every kept test."),
     single_reference: str = typer.Option("keep", "--single-reference", help="Problems only one reference confirms: keep (verify_status single_reference) or drop."),
     verify_workers: int = typer.Option(None, "--verify-workers", help="Grader processes for verification and pass rates (default: CPU count)."),
+    grader: str = typer.Option("local", "--grader", "--grader-url", help="Where verification and pass rates are graded: local | ray | ray://ADDRESS | http://HOST:PORT (a grading service)."),
     no_reference: str = typer.Option("keep", "--no-reference", help="Problems without reference solutions: keep (marked unverified) or drop."),
     difficulty: str = typer.Option("none", "--difficulty", help="Difficulty filter: none, pass-rate (empirical) or predict (predict-calibrate-select)."),
     rollouts: str = typer.Option(None, "--rollouts", help="Generations file (LCB format; rows may name their source) to measure pass rates instead of sampling a model."),
@@ -305,7 +361,7 @@ def build_dataset_command(
         ngram=ngram, min_coverage=min_coverage, max_tests=max_tests, max_test_bytes=max_test_bytes,
         needs_checker=needs_checker, near_dup_threshold=near_dup_threshold, workers=workers, limit=limit,
         verify=verify, min_tests=min_tests, max_references=max_references, min_ref_pass_rate=min_ref_pass_rate,
-        single_reference=single_reference, verify_workers=verify_workers, no_reference=no_reference,
+        single_reference=single_reference, verify_workers=verify_workers, grader=grader, no_reference=no_reference,
         difficulty=difficulty, rollouts=rollouts, k=k, pass_rate_band=pass_rate_band, backend=backend, model=model,
         base_url=base_url, max_tokens=max_tokens, temperature=temperature, judge_backend=judge_backend,
         judge_model=judge_model, judge_base_url=judge_base_url, target_mix=target_mix,

@@ -52,6 +52,7 @@ class BuildOptions:
     min_ref_pass_rate: float = 1.0
     single_reference: str = "keep"
     verify_workers: int | None = None
+    grader: str = "local"
     no_reference: str = "keep"
     difficulty: str = "none"
     rollouts: str | None = None
@@ -110,6 +111,9 @@ def validate(opts: BuildOptions) -> None:
         )
     if opts.difficulty == "predict" and not (opts.judge_model or opts.model or (opts.judge_base_url or opts.base_url)):
         raise ValueError("--difficulty predict needs a judge: --judge-model NAME or --model NAME")
+    from mceval.pool import parse_spec
+
+    parse_spec(opts.grader)
 
 
 def _references(values: list[str]) -> tuple[str, ...]:
@@ -170,7 +174,7 @@ def to_config(opts: BuildOptions) -> BuildConfig:
         cfg.verify = VerifyConfig(
             min_tests=opts.min_tests, max_references=opts.max_references, min_ref_pass_rate=opts.min_ref_pass_rate,
             single_reference=opts.single_reference, workers=opts.verify_workers,  # type: ignore[arg-type]
-            no_reference=opts.no_reference,  # type: ignore[arg-type]
+            no_reference=opts.no_reference, grader=opts.grader,  # type: ignore[arg-type]
         )
     return cfg
 
@@ -183,7 +187,7 @@ def _difficulty_configs(opts: BuildOptions) -> tuple[Any, Any]:
         k=opts.k, band=opts.pass_rate_band, rollouts=opts.rollouts,
         model=ModelConfig(backend=opts.backend, model=opts.model, base_url=opts.base_url,  # type: ignore[arg-type]
                           max_tokens=opts.max_tokens, temperature=opts.temperature),
-        workers=opts.verify_workers, progress=False,
+        workers=opts.verify_workers, progress=False, grader=opts.grader,
     )
     if opts.difficulty == "pass-rate":
         return pass_rate, None

@@ -67,6 +67,7 @@ class VerifyConfig:
         batch_size: Problems graded together; bounds memory while keeping every core busy.
         comparison: Output comparison rule of the evaluator ("microcoder" or "lcb").
         progress: Show a progress bar over problems (the pipeline shows its own instead).
+        grader: Where references run (`mceval.pool` spec): local, a Ray cluster or a grading service.
     """
 
     min_tests: int = 5
@@ -81,6 +82,7 @@ class VerifyConfig:
     workers: int | None = None
     batch_size: int = 64
     comparison: Literal["microcoder", "lcb"] = "microcoder"
+    grader: str = "local"
     progress: bool = False
 
     def __post_init__(self) -> None:
@@ -258,7 +260,8 @@ def verify_problems(problems: Iterable[Problem], cfg: VerifyConfig, report: Buil
 
 
 class _LazyGrader:
-    """An `mceval.Grader` started on first use, so a stream with nothing to run starts no sandboxes.
+    """A grader (`mceval.pool`: local, Ray or a service) started on first use, so a stream with nothing
+    to run starts no sandboxes.
     Its timeout is left to each graded problem copy, so retries with longer limits share the pool."""
 
     def __init__(self, cfg: VerifyConfig) -> None:
@@ -269,13 +272,14 @@ class _LazyGrader:
         if not items:
             return []
         if self._grader is None:
-            from mceval import GradeConfig, Grader
+            from mceval import GradeConfig
+            from mceval.pool import open_grader
 
             config = GradeConfig(
                 timeout_s=None, memory_mb=self.cfg.memory_mb, workers=self.cfg.workers,
                 comparison=self.cfg.comparison, early_exit=False,  # every test runs: per-test agreement is known
             )
-            self._grader = Grader(config).__enter__()
+            self._grader = open_grader(self.cfg.grader, config).__enter__()
         return self._grader.grade(items)
 
     def __enter__(self) -> "_LazyGrader":

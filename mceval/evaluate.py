@@ -184,6 +184,7 @@ def evaluate_files(
     memory_mb: int | None = None,
     progress: bool = True,
     missing: MissingGenerations = "fail",
+    grader: str | None = None,
 ) -> EvalSummary:
     """`microcoder eval --problems P --generations G --output OUT`: load, validate, grade, report.
 
@@ -223,6 +224,7 @@ def evaluate_files(
         load_s=load_s,
         missing=missing,
         row_extra={"grading_profile": GRADING_PROFILE, "comparison": comparison, "extract": extract},
+        grader=grader,
     )
 
 
@@ -241,11 +243,13 @@ def grade_generations(
     load_s: float = 0.0,
     missing: MissingGenerations = "skip",
     row_extra: Mapping[str, Any] | None = None,
+    grader: str | None = None,
 ) -> EvalSummary:
     """Grade `generations[question_id]` (code per sample; None = no code) and write samples/summary.
 
     `missing="fail"` grades a problem without generations as n samples without code (n: the most
-    samples any problem has); `row_extra` is recorded in every sample row (what produced it)."""
+    samples any problem has); `row_extra` is recorded in every sample row (what produced it);
+    `grader` says where grading runs (`mceval.pool` spec; None: this machine)."""
     if missing not in MISSING_GENERATIONS:
         raise ValueError(f"--missing-generations must be one of {', '.join(MISSING_GENERATIONS)}, got {missing!r}")
     by_id = {p.problem_id: p for p in problems}
@@ -289,7 +293,7 @@ def grade_generations(
     with _PartialWriter(out / PARTIAL_FILE, fingerprint) as writer:
         for row in done.values():  # rewritten, so a line torn by the interruption is gone
             writer.write(row)
-        for problem, index, result in _grade_stream(todo, config, progress, progress_label):
+        for problem, index, result in _grade_stream(todo, config, progress, progress_label, grader):
             row = {**_sample_row(problem, index, result), **extra_fields}
             rows[(problem.problem_id, index)] = row
             writer.write(row)
@@ -316,11 +320,13 @@ def grade_generations(
     return summary
 
 
-def _grade_stream(todo: list[tuple[Problem, int, str | None]], config: GradeConfig, progress: bool, label: str):
+def _grade_stream(todo: list[tuple[Problem, int, str | None]], config: GradeConfig, progress: bool, label: str,
+                  grader_spec: str | None = None):
     """Yield (problem, sample_index, SampleResult) as chunks finish, with a Rich progress bar."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    from mceval import GradeItem, Grader  # the sandboxed grader pool
+    from mceval import GradeItem
+    from mceval.pool import open_grader  # the sandboxed grader pool: here, on Ray, or behind a service
 
     if not todo:
         return
@@ -336,7 +342,7 @@ def _grade_stream(todo: list[tuple[Problem, int, str | None]], config: GradeConf
         TimeRemainingColumn(),
     )
     started, passed = time.perf_counter(), 0
-    with Grader(config) as grader, Progress(*columns, disable=not progress, transient=False) as bar:
+    with open_grader(grader_spec, config) as grader, Progress(*columns, disable=not progress, transient=False) as bar:
         task = bar.add_task("grading", total=len(todo), rate="-", passed=0)
         futures = [grader.submit([GradeItem(problem, code, index) for problem, index, code in part]) for part in chunks]
         for part, future in zip(chunks, futures):

@@ -98,6 +98,7 @@ class PassRateConfig:
     memory_mb: int = 1024
     workers: int | None = None
     comparison: Literal["microcoder", "lcb"] = "microcoder"
+    grader: str = "local"  # where solutions are graded (`mceval.pool` spec)
     batch_size: int = 32
     progress: bool = False
 
@@ -326,7 +327,7 @@ def pass_rate_filter(
     build) decides which rollouts rows without a source are ambiguous; without it the given problems are
     scanned.
     """
-    from mceval import Grader
+    from mceval.pool import open_grader
 
     if id_sources is None and cfg.rollouts:
         problems = list(problems)
@@ -334,7 +335,7 @@ def pass_rate_filter(
     band = PassRateBand.parse(cfg.band)
     source = make_rollout_source(cfg, id_sources)
     report.note(STAGE, band=str(band), k=cfg.k, source=source.name)
-    with Grader(cfg.grade_config()) as grader, stage_task("pass rates", None, cfg.progress) as advance:
+    with open_grader(cfg.grader, cfg.grade_config()) as grader, stage_task("pass rates", None, cfg.progress) as advance:
         for problem, measured in measure_pass_rates(problems, source, grader, cfg.k, cfg.batch_size):
             advance(1)
             if measured is None:

@@ -182,7 +182,7 @@ def _measure_subset(spill: Path, scored: dict[str, _Scored], cfg: PredictConfig,
     wanted = set(calibration_subset(scored, cfg.calibration_size))
     if not wanted:
         return {}
-    from mceval import Grader
+    from mceval.pool import open_grader
 
     subset = [Problem.from_row(r["row"]) for r in _spilled(spill) if r["key"] in wanted]
     keys = sorted(wanted, key=int)
@@ -191,7 +191,7 @@ def _measure_subset(spill: Path, scored: dict[str, _Scored], cfg: PredictConfig,
         id_sources.setdefault(s.problem_id, set()).add(s.source)
     source = make_rollout_source(cfg.calibration, id_sources)
     results: dict[str, dict[str, Any]] = {}
-    with Grader(cfg.calibration.grade_config()) as grader, \
+    with open_grader(cfg.calibration.grader, cfg.calibration.grade_config()) as grader, \
             task("calibration pass rates", len(subset), enabled=cfg.progress) as advance:
         for key, (problem, rate) in zip(keys, measure_pass_rates(subset, source, grader, cfg.calibration.k, cfg.batch_size)):
             advance(1)

@@ -415,6 +415,7 @@ def train_command(
     overrides: list[str] = typer.Option([], "--set", "-s", help="Any config field: --set KEY=VALUE (repeatable)."),
     resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue from RUN_DIR's newest checkpoint."),
     log_mask_decisions: bool = typer.Option(False, "--log-mask-decisions", help="Write RUN_DIR/mask_decisions.jsonl."),
+    grader: Optional[str] = typer.Option(None, "--grader", "--grader-url", help="Where rewards are graded: local | ray | ray://ADDRESS | http://HOST:PORT (a `microcoder eval serve` service on CPU nodes)."),
 ) -> None:
     """Train a policy with MicroCoder-GRPO (conditional truncation masking, staged temperature, no-KL clip-high)."""
     if ctx.invoked_subcommand is not None:
@@ -430,7 +431,7 @@ def train_command(
         "max_steps": max_steps, "truncation_masking": truncation_masking, "ctm_rho": ctm_rho,
         "temperature": temperature, "temperature_schedule": temperature_schedule, "num_generations": num_generations,
         "max_completion_length": max_completion_length, "learning_rate": learning_rate, "report_to": report_to,
-        "seed": seed,
+        "seed": seed, "grader": grader,
     }
     try:
         result = _run(train_main, config, values, overrides, resume=resume, log_mask_decisions=log_mask_decisions)

@@ -26,7 +26,8 @@ optimizer updates (`engine_args`).
   `diversity_metric` (the logged ``diversity``).
 - Rewards and DAPO: `reward_funcs` (``code`` first, then ``soft_overlong`` or ``module:function``),
   `overlong_buffer_length`, `overlong_penalty_factor`, `dynamic_sampling`, `dynamic_sampling_max_rounds`.
-- Grading: `reward_mode`, `extract_mode`, `grade_*` (limits, workers per process, retries, wait bound).
+- Grading: `reward_mode`, `extract_mode`, `grader` (here, a Ray cluster or a grading service),
+  `grade_*` (limits, workers per process, retries, wait bound).
 - LiveCodeBench evaluation during training: `lcb_eval_*`.
 - Checkpoints: `snapshot_steps` (model-only snapshots kept for the learning curve).
 """
@@ -195,6 +196,12 @@ class MicroCoderGRPOConfig(GRPOConfig):
         default=None, metadata={"help": "Sandboxes per training process; None: usable cores / processes on this node."}
     )
     grade_comparison: str = field(default="microcoder", metadata={"help": "Output comparison: microcoder | lcb."})
+    grader: str = field(
+        default="local",
+        metadata={"help": "Where rewards are graded: local (this node's sandboxes) | ray | ray://ADDRESS (one grader "
+                          "per Ray node, each node's cores split between the training processes) | http://HOST:PORT "
+                          "(a `microcoder eval serve` service on CPU nodes)."},
+    )
     grade_retries: int = field(default=2, metadata={"help": "Retries of a failed grading batch (fresh sandboxes)."})
     grade_batch_timeout_s: float = field(
         default=500.0,
@@ -361,6 +368,9 @@ class MicroCoderGRPOConfig(GRPOConfig):
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        from mceval.pool import parse_spec
+
+        parse_spec(self.grader)  # a bad spec is a config error now, not a failure at the first reward
         for name, low in (("updates_per_rollout", 1), ("rollout_prompts", 1), ("dynamic_sampling_max_rounds", 1),
                           ("lcb_eval_n", 1), ("lcb_eval_every", 0), ("snapshot_steps", 0), ("grade_retries", 0)):
             value = getattr(self, name)

@@ -89,6 +89,9 @@ class CodeReward:
         retries: fresh-sandbox retries of a batch that failed or timed out.
         batch_timeout_s: the longest wait for one batch (None: unbounded).
         defer_errors: record a final failure in `error` and return None rewards instead of raising.
+        grader: where grading runs (`mceval.pool` spec): local sandboxes, a Ray cluster, or a
+            grading service's URL; retries open a fresh one the same way.
+        grader_share: training processes sharing a Ray cluster's nodes (their cores are split).
     """
 
     __name__ = "code_reward"  # TRL names the reward column after this
@@ -103,6 +106,8 @@ class CodeReward:
         retries: int = 2,
         batch_timeout_s: float | None = 600.0,
         defer_errors: bool = False,
+        grader: str = "local",
+        grader_share: int = 1,
     ) -> None:
         if mode not in ("binary", "fraction"):
             raise ValueError(f"reward_mode must be binary or fraction, got {mode!r}")
@@ -116,6 +121,7 @@ class CodeReward:
         self.retries = retries
         self.batch_timeout_s = batch_timeout_s
         self.defer_errors = defer_errors
+        self.grader_spec, self.grader_share = grader, grader_share
         self.stop_ids: set[int] | None = None  # EOS + pad ids; set by the trainer to spot truncated responses
         self.last_results: list[SampleResult | None] = []
         self.last_verdicts: list[str] = []
@@ -128,9 +134,9 @@ class CodeReward:
     def grader(self):
         """The open grader pool (started on first use; the LiveCodeBench evaluation shares it)."""
         if self._grader is None:
-            from mceval.grader import Grader
+            from mceval.pool import open_grader
 
-            self._grader = Grader(self.grade_config)
+            self._grader = open_grader(self.grader_spec, self.grade_config, share=self.grader_share)
             self._grader.__enter__()
         return self._grader
 

@@ -73,20 +73,25 @@ def _last_checkpoint(run_dir: Path) -> str | None:
 
 
 def _code_reward(config: MicroCoderGRPOConfig, problems: Sequence[Problem]):
-    """The grader reward, with one sandbox per core of this process's share of the node."""
+    """The grader reward, with one sandbox per core of this process's share of the node (or of
+    every Ray node, or a grading service's, with `grader`)."""
+    import os
+
     from mceval.types import GradeConfig
     from mctrain.engine import grader_workers_per_process
     from mctrain.reward import CodeReward
 
+    local = config.grader == "local"
     grade = GradeConfig(
         timeout_s=config.grade_timeout_s,
         memory_mb=config.grade_memory_mb,
-        workers=config.grade_workers or grader_workers_per_process(),
+        workers=config.grade_workers or (grader_workers_per_process() if local else None),
         comparison=config.grade_comparison,
     )
     return CodeReward(
         problems, mode=config.reward_mode, extract_mode=config.extract_mode, grade_config=grade,
-        retries=config.grade_retries, batch_timeout_s=config.grade_batch_timeout_s,
+        retries=config.grade_retries, batch_timeout_s=config.grade_batch_timeout_s, grader=config.grader,
+        grader_share=int(os.environ.get("WORLD_SIZE", "1")),
     )
 
 

@@ -7,8 +7,8 @@ every extraction mode (`robust`, `lcb`) this feeds hostile outputs of `--cap` by
 grader's output cap, `GradeConfig().max_output_bytes`) through the real entry points
 (`mceval.grader.judge_observation`, `mceval.extract.extract_code`) and prints per case:
 
-* time at the cap, and its ratio to a linear baseline measured in the same run on the same data
-  (`split()` of the bytes or text the judge receives);
+* time at the cap (best of up to 5 runs within 2 s), and its ratio to a linear baseline measured
+  in the same run on the same data (`split()` of the bytes or text the judge receives);
 * growth: time at the cap / time at 1/8 of it (8 for linear cost, 64 for quadratic);
 * peak memory above what was allocated before the call (tracemalloc), and its ratio to the
   largest input.
@@ -42,7 +42,9 @@ from mceval.types import GradeConfig, Verdict  # noqa: E402
 # path exceeds all three by orders of magnitude at the cap (16,000 digits took 11 s before).
 MAX_RATIO = 80.0  # time / time of split() on the same data
 MAX_GROWTH = 20.0  # time(cap) / time(cap / 8): 8 when linear
-GROWTH_SLACK_S = 0.1  # timer and cache noise allowed on top of MAX_GROWTH for cases that take milliseconds
+# Scheduling noise allowed on top of both time bounds: on a loaded machine a case of milliseconds
+# can take a tenth of a second; at the cap the cases that matter take seconds.
+SLACK_S = 0.1
 MAX_MEMORY = 4.0  # peak bytes / largest input
 MEMORY_SLACK = 16 * 2**20
 SMALL = 8  # the growth check's second size: cap / SMALL
@@ -134,10 +136,18 @@ def _run(case: Case, mode: str, data: tuple[str | bytes, str | None]) -> Callabl
 
 
 def _timed(call: Callable[[], object]) -> tuple[float, object]:
-    gc.collect()
-    start = time.perf_counter()
-    out = call()
-    return time.perf_counter() - start, out
+    """Best of up to 5 runs (fewer once 2 s are spent): a loaded machine deschedules a single
+    run for longer than a short case takes."""
+    best, out, spent = float("inf"), None, 0.0
+    for _ in range(5):
+        gc.collect()
+        start = time.perf_counter()
+        out = call()
+        elapsed = time.perf_counter() - start
+        best, spent = min(best, elapsed), spent + elapsed
+        if spent > 2.0:
+            break
+    return best, out
 
 
 def _peak(call: Callable[[], object]) -> int:
@@ -153,7 +163,7 @@ def _peak(call: Callable[[], object]) -> int:
 def _baseline(data: tuple[str | bytes, str | None]) -> float:
     """Linear reference cost on the same data: split() of the actual output (the judge's input)."""
     actual = data[0]
-    return min(_timed(lambda: len(actual.split()))[0] for _ in range(2))
+    return _timed(lambda: len(actual.split()))[0]
 
 
 def _check(case: Case, mode: str, out: object) -> bool:
@@ -179,7 +189,7 @@ class Row:
 
 def measure(case: Case, mode: str, cap: int) -> Row:
     small = case.build(cap // SMALL, mode)
-    t_small = min(_timed(_run(case, mode, small))[0] for _ in range(2))
+    t_small = _timed(_run(case, mode, small))[0]
     del small
     data = case.build(cap, mode)
     largest = max(len(x) for x in data if x is not None)
@@ -191,9 +201,9 @@ def measure(case: Case, mode: str, cap: int) -> Row:
     if not _check(case, mode, out):
         failures.append(f"wrong result {out!r}")
     ratio = t_cap / max(base, 1e-4)
-    if ratio > MAX_RATIO:
+    if t_cap > MAX_RATIO * base + SLACK_S:
         failures.append(f"time {ratio:.1f}x split() > {MAX_RATIO}x")
-    if t_cap > MAX_GROWTH * t_small + GROWTH_SLACK_S:
+    if t_cap > MAX_GROWTH * t_small + SLACK_S:
         failures.append(f"growth {t_cap / t_small:.1f}x for {SMALL}x the data > {MAX_GROWTH}x")
     if peak > MAX_MEMORY * largest + MEMORY_SLACK:
         failures.append(f"peak {peak / 2**20:.0f} MiB > {MAX_MEMORY}x input + {MEMORY_SLACK >> 20} MiB")
@@ -211,8 +221,8 @@ def main() -> int:
     plan += [(c, m) for c in _extract_cases() for m in ("robust", "lcb")]
     plan = [(c, m) for c, m in plan if args.only in c.name]
     print(f"cap {args.cap:,} bytes ({args.cap / 2**20:.0f} MiB); bounds: time <= {MAX_RATIO:.0f}x split(), "
-          f"growth <= {MAX_GROWTH:.0f}x for {SMALL}x the data, peak <= {MAX_MEMORY:.0f}x input + "
-          f"{MEMORY_SLACK >> 20} MiB", flush=True)
+          f"growth <= {MAX_GROWTH:.0f}x for {SMALL}x the data (each + {SLACK_S} s), peak <= {MAX_MEMORY:.0f}x "
+          f"input + {MEMORY_SLACK >> 20} MiB", flush=True)
     for case, mode in plan:
         row = measure(case, mode, args.cap)
         rows.append(row)

@@ -75,6 +75,13 @@ def _serve(cfg: dict, setup: dict) -> None:
         os.chdir("/")  # the zygote's pivot_root moved our root; leave the old tree behind
         fresh = setup["scratch"]
         fresh.start()
+        # Batch scheduling, like the test processes: a result a test writes does not preempt it
+        # to wake us, so results arrive in fewer, larger batches (fewer wake-ups here and in the
+        # grader); the zygote stays normal, to answer the moment we wait for it.
+        try:
+            os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+        except OSError:
+            pass
         # We compile untrusted code and read what tests write: as the test processes' own uid
         # (so the pipes we make are theirs to reopen), no capabilities, the same syscall filter.
         isolate.drop_to_unprivileged(cfg["uid"], setup["mode"], nest=False)

@@ -108,7 +108,8 @@ def save_tiny_model(directory: str | Path, seed: int = 0, **model_options) -> Pa
     return directory
 
 
-def load_model_and_tokenizer(name_or_path: str, *, seed: int = 0, dtype: str | None = None):
+def load_model_and_tokenizer(name_or_path: str, *, seed: int = 0, dtype: str | None = None,
+                             trust_remote_code: bool = False):
     """`tiny-random` builds the tiny model; `smollm2-135m` (the small real model) and `*.gguf` files
     load through a converted folder (mceval.gguf_model); anything else goes to `from_pretrained`
     (local directory, or a Hub id when the Hub answers or the model is cached)."""
@@ -118,7 +119,9 @@ def load_model_and_tokenizer(name_or_path: str, *, seed: int = 0, dtype: str | N
 
     name_or_path = resolve_model(name_or_path)  # smollm2-135m / *.gguf -> a converted local folder
 
-    kwargs = {"dtype": dtype} if dtype else {}
+    kwargs: dict = {"dtype": dtype} if dtype else {}
+    if trust_remote_code:
+        kwargs["trust_remote_code"] = True
     local = Path(name_or_path).expanduser()
     if local.is_dir() and not (local / "config.json").is_file():
         raise FileNotFoundError(f"model directory {name_or_path} has no config.json: not a saved transformers model")
@@ -134,7 +137,8 @@ def load_model_and_tokenizer(name_or_path: str, *, seed: int = 0, dtype: str | N
                 raise
             kwargs["local_files_only"] = True
     try:
-        tokenizer = AutoTokenizer.from_pretrained(name_or_path, local_files_only=kwargs.get("local_files_only", False))
+        tokenizer = AutoTokenizer.from_pretrained(name_or_path, local_files_only=kwargs.get("local_files_only", False),
+                                                  trust_remote_code=trust_remote_code)
         model = AutoModelForCausalLM.from_pretrained(name_or_path, **kwargs)
     except OSError as exc:  # transformers' "not found / cannot connect": a user error, not a crash
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

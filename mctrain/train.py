@@ -45,25 +45,14 @@ def load_policy(name: str, *, seed: int = 0, trust_remote_code: bool = False):
     Float32 whatever the checkpoint's dtype: the optimizer updates these weights, and bf16 weights
     would round a 1e-6 step away (`mctrain.engine`); mixed precision computes in bf16 anyway.
     """
-    import torch
-
     if name == TINY_MODEL:
         from mceval.tiny_model import build_tiny_model
 
         return build_tiny_model(seed=seed)
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from mceval.tiny_model import load_model_and_tokenizer
 
-    if name.startswith((".", "/", "~")) and not Path(name).expanduser().is_dir():
-        raise FileNotFoundError(f"model directory {name} does not exist")
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=trust_remote_code)
-        model = AutoModelForCausalLM.from_pretrained(name, dtype=torch.float32, trust_remote_code=trust_remote_code)
-    except OSError as exc:
-        raise FileNotFoundError(f"cannot load model {name!r}: {exc}") from exc
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    tokenizer.padding_side = "left"
-    return model, tokenizer
+    # Local folders, Hub ids (checked within seconds), smollm2-135m and *.gguf files alike.
+    return load_model_and_tokenizer(name, seed=seed, dtype="float32", trust_remote_code=trust_remote_code)
 
 
 def _last_checkpoint(run_dir: Path) -> str | None:

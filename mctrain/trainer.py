@@ -333,10 +333,11 @@ class MicroCoderGRPOTrainer(GRPOTrainer):
         local = []
         for ids, index in zip(rows.completion_ids, rows.problem_index):
             truncated = is_truncated(ids, stop)  # the loop test only matters for truncated responses
-            local.append([truncated, truncated and is_repetitive(ids, args.ctm_window_m, args.ctm_repeat_rule), index])
+            local.append([truncated, truncated and is_repetitive(ids, args.ctm_window_m, args.ctm_repeat_rule), index, len(ids)])
         gathered = self.accelerator.gather(torch.tensor(local, dtype=torch.long, device=self.accelerator.device)).cpu()
         verdicts = gather_object(list(rows.verdicts))
         prompt_indices = gathered[:, 2].tolist()
+        self.last_lengths = gathered[:, 3].tolist()
         mask = decide_mask(
             gathered[:, 0].bool().numpy(),
             [is_non_incorrect(v, args.ctm_non_incorrect) for v in verdicts],
@@ -391,11 +392,11 @@ class MicroCoderGRPOTrainer(GRPOTrainer):
         with open(path, "a", encoding="utf-8") as f:
             for i, prompt_index in enumerate(prompt_indices):
                 row = {
-                    "step": step, "prompt_index": prompt_index, "response_index": i % group, "verdict": verdicts[i],
+                    "step": step + 1, "prompt_index": prompt_index,  # the round's `step` in metrics.jsonl "response_index": i % group, "verdict": verdicts[i],
                     "truncated": bool(mask.truncated[i]), "non_incorrect": bool(mask.non_incorrect[i]),
                     "repetitive": bool(mask.repetitive[i]), "eligible": bool(mask.eligible[i]),
                     "uniform": None if mask.uniform[i] != mask.uniform[i] else float(mask.uniform[i]),
-                    "masked": bool(mask.masked[i]),
+                    "masked": bool(mask.masked[i]), "num_tokens": int(self.last_lengths[i]),
                 }
                 f.write(json.dumps(row) + "\n")
 

@@ -119,7 +119,7 @@ def test_yaml_unknown_field_names_the_file_and_key(tmp_path):
 
 
 RECIPES = ("microcoder_grpo_qwen3_4b", "microcoder_grpo_qwen3_4b_8k", "grpo_baseline", "dapo_baseline",
-           "overlong_filter_baseline", "tiny_smoke")
+           "overlong_filter_baseline", "tiny_smoke", "smollm2_cpu")
 
 
 def test_recipes_load_and_baselines_differ_where_the_paper_says():

@@ -25,6 +25,7 @@ from mceval.sandbox import (
     Limits,
     Observation,
     Sandbox,
+    SandboxCleanupFailed,
     SandboxCrashed,
     SandboxUnavailableError,
 )
@@ -395,15 +396,12 @@ class Grader:
 
     def _on_reply(self, slot: _Slot) -> None:
         piece = slot.piece
-        if piece is None:  # a reply outside a job: only a dying sandbox sends one (EOF)
-            try:
-                slot.sandbox.read_replies()
-            except SandboxCrashed:
-                slot.sandbox.restart()
-                self._reregister(slot)
+        if piece is None:  # a reply outside a job: a sandbox failing after its last sample's replies
+            self._between_jobs(slot)
             return
         try:
-            for msg, blob in slot.sandbox.read_replies():
+            replies = slot.sandbox.read_replies()
+            for i, (msg, blob) in enumerate(replies):
                 observations, done = slot.sandbox.absorb(msg, blob)
                 slot.deadline = time.monotonic() + slot.watchdog
                 for obs in observations:
@@ -414,12 +412,48 @@ class Grader:
                         slot.sandbox.control(piece.job_id, "stop")
                 if done:
                     self._finish(slot)
+                    self._between_jobs(slot, replies[i + 1:])
                     return
+        except SandboxCleanupFailed:  # the previous sample's cleanup failed: run this one again
+            self._retry(slot)
         except (SandboxCrashed, OSError) as exc:
             self._crash(slot, exc)
         except BaseException as exc:  # noqa: BLE001 - a bug must fail the batch, not kill the loop
             piece.sample.failed_with = exc
             self._crash(slot, exc, judge=False)
+
+    def _between_jobs(self, slot: _Slot, replies: list | None = None) -> None:
+        """Replies to no job (`replies`, else what the channel holds): only a sandbox failing
+        after its last sample's results (an "error", or the channel closing) sends them. It is
+        restarted now, before a job is sent to it, so no sample is charged for it."""
+        try:
+            if replies is None:
+                replies = slot.sandbox.read_replies()
+            failed = any(isinstance(msg, dict) and msg.get("op") == "error" for msg, _ in replies)
+        except SandboxCrashed:
+            failed = True
+        if failed:
+            try:
+                slot.sandbox.restart()
+            except BaseException:  # noqa: BLE001 - the next _begin() tries again and reports why
+                pass
+            self._reregister(slot)
+
+    def _retry(self, slot: _Slot) -> None:
+        """Run the slot's piece again from its start on a restarted sandbox (nothing of it ran)."""
+        piece = slot.piece
+        try:
+            slot.sandbox.restart()
+        except BaseException as exc:  # noqa: BLE001 - the sandbox cannot be started again
+            if piece is not None:
+                piece.sample.failed_with = exc
+            self._finish(slot)
+            return
+        self._reregister(slot)
+        if piece is not None:
+            self._running.discard(piece)
+            piece.job_id = None
+            self._begin(slot, piece)
 
     def _judge(self, piece: _Piece, obs: Observation) -> bool:
         """Record `obs`; a failure makes other pieces of the sample that lie after it pointless."""

@@ -120,3 +120,21 @@ def test_only_the_running_sample_is_charged_for_a_crash():
         killer.join()
     assert [r.verdict for r in results] == [Verdict.AC, Verdict.RE, Verdict.AC, Verdict.AC], [explain(r) for r in results]
     assert "sandbox crashed" in results[1].tests[-1].message
+
+
+def test_a_failure_after_a_sample_charges_no_one():
+    """The sandbox fails while cleaning up after a sample whose results are complete (its scratch
+    helper is killed, so the scratch that sample dirtied cannot be replaced): that sample keeps
+    its verdict, and the next one on the worker runs again on a fresh sandbox instead of being
+    charged."""
+    dirty = "class Solution:\n    def answer(self, x):\n        open('/tmp/left-behind', 'w').write('x')\n        return 42\n"
+    with mceval.Grader(GradeConfig(workers=1)) as grader:
+        assert grader.grade([(ANSWER, INNOCENT_FN)])[0].verdict is Verdict.AC
+        sandbox = grader._sandboxes[0]
+        with open(f"/proc/{sandbox.proc.pid}/task/{sandbox.proc.pid}/children") as f:
+            helper = next(int(p) for p in f.read().split() if int(p) != sandbox.zygote_pid)
+        os.kill(helper, signal.SIGKILL)
+        results = grader.grade([(ANSWER, dirty), (ANSWER, INNOCENT_FN), (STDIN, INNOCENT_STDIN)])
+        restarts = sandbox.restarts
+    assert [r.verdict for r in results] == [Verdict.AC] * 3, [explain(r) for r in results]
+    assert restarts == 1

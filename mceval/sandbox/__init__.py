@@ -9,6 +9,12 @@ process), `meter` (CPU and run-queue accounting), `wire` (byte formats), `codec`
 """
 
 from mceval.sandbox.host import Sandbox
-from mceval.sandbox.records import Limits, Observation, SandboxCrashed, SandboxUnavailableError
+from mceval.sandbox.records import (
+    Limits,
+    Observation,
+    SandboxCleanupFailed,
+    SandboxCrashed,
+    SandboxUnavailableError,
+)
 
-__all__ = ["Limits", "Observation", "Sandbox", "SandboxCrashed", "SandboxUnavailableError"]
+__all__ = ["Limits", "Observation", "Sandbox", "SandboxCleanupFailed", "SandboxCrashed", "SandboxUnavailableError"]

@@ -21,7 +21,7 @@ from pathlib import Path
 from . import binds
 from .cgroups import SandboxCgroups
 from .inner.wire import recv_msg, send_msg, split_frames
-from .records import Limits, Observation, SandboxCrashed, SandboxUnavailableError
+from .records import Limits, Observation, SandboxCleanupFailed, SandboxCrashed, SandboxUnavailableError
 
 LAUNCH = Path(__file__).with_name("inner") / "launch.py"
 # Sandbox overhead on top of the per-test memory limit (interpreters, preloaded modules, buffers).
@@ -122,6 +122,7 @@ class Sandbox:
             os.close(req_r)
             os.close(resp_w)
         self._wfd, self._rfd = req_w, resp_r
+        self._inbox.clear()
         self.generation += 1
 
     def wait_ready(self) -> None:
@@ -244,7 +245,6 @@ class Sandbox:
             "memory_bytes": limits.memory_bytes + _RLIMIT_AS_SLACK if limits.memory_bytes else 0,
             "max_output": limits.max_output, "max_processes": limits.max_processes, "early_exit": early_exit,
         }
-        self._inbox.clear()
         self._oom_seen = self.cgroup.oom_kills() if self.cgroup else 0
         with self._wlock:
             send_msg(self._wfd, job)
@@ -283,7 +283,7 @@ class Sandbox:
         if op == "done":
             return [], True
         if op == "error":
-            raise SandboxCrashed(str(msg.get("error")))
+            raise (SandboxCleanupFailed if msg.get("between") else SandboxCrashed)(str(msg.get("error")))
         batch = msg.get("results") if op == "tests" else [msg]
         if not isinstance(batch, list):
             raise SandboxCrashed(f"malformed reply {op!r}")
@@ -313,6 +313,16 @@ class Sandbox:
         that dies or wedges gives a `crashed` observation for the test in progress and is
         restarted: no result is lost."""
         observations: list[Observation] = []
+        try:
+            return self._run_once(code, inputs, func_name, limits, early_exit, judge, observations)
+        except SandboxCleanupFailed:  # the previous sample's cleanup: not this one's fault
+            if observations:
+                raise
+            self.restart()
+            return self._run_once(code, inputs, func_name, limits, early_exit, judge, observations)
+
+    def _run_once(self, code: str, inputs: list[str], func_name: str | None, limits: Limits, early_exit: bool,
+                  judge, observations: list[Observation]) -> list[Observation]:
         watchdog = self.watchdog_s(limits)
         stopped = False
         try:
@@ -330,6 +340,8 @@ class Sandbox:
                             self.control(job_id, "stop")
                     if done:
                         return observations
+        except SandboxCleanupFailed:
+            raise
         except (SandboxCrashed, OSError) as exc:
             crash = self.crashed(exc, max((o.index for o in observations), default=-1) + 1)
             observations.append(crash)

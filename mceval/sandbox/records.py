@@ -13,6 +13,11 @@ class SandboxCrashed(RuntimeError):
     """The sandbox died or stopped answering; it has been killed and will be restarted."""
 
 
+class SandboxCleanupFailed(SandboxCrashed):
+    """The sandbox failed while cleaning up after a sample whose results were complete: no
+    sample is to blame; the one sent since runs again on a fresh sandbox."""
+
+
 @dataclass(frozen=True)
 class Limits:
     """Limits for one sample's tests. `time_s` bounds, per test, the CPU time of every process

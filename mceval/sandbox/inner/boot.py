@@ -82,6 +82,11 @@ def _serve(cfg: dict, setup: dict) -> None:
             os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
         except OSError:
             pass
+        if cfg.get("cpu") is not None:
+            try:
+                os.sched_setaffinity(0, {int(cfg["cpu"])})
+            except OSError:
+                pass
         # We compile untrusted code and read what tests write: as the test processes' own uid
         # (so the pipes we make are theirs to reopen), no capabilities, the same syscall filter.
         isolate.drop_to_unprivileged(cfg["uid"], setup["mode"], nest=False)

@@ -129,6 +129,7 @@ class Supervisor:
         self.ready = ready
         self.devnull = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
         self.held = b""  # a sample's last results, sent together with its "done"
+        self.pending: Child | None = None  # a test being ended after its sample's replies (finish_later)
         self.job_id = None
         self.end = 0  # tests at index >= end are not to be run (early exit, or another worker took them)
 
@@ -164,6 +165,16 @@ class Supervisor:
         """Kill and reap everything the test started; (wait status of its first process, CPU
         seconds of all its processes). Then a fresh scratch if this test touched it."""
         self.zygote.send(bytes([END]))
+        return self._ended(child)
+
+    def finish_later(self, child: Child) -> None:
+        """Like `finish` for a test whose results are all sent: the zygote kills it now, and the
+        rest waits until the sample's last replies are out (see `serve`), so the grader judges
+        them meanwhile."""
+        self.zygote.send(bytes([END]))
+        self.pending = child
+
+    def _ended(self, child: Child) -> tuple[int, float]:
         data = self.zygote.recv(REPLY.size)
         if not data:
             raise EOFError("the zygote is gone")
@@ -282,7 +293,7 @@ class Supervisor:
             if self.rfd in ready_fds:
                 self.poll_control()
                 if index >= self.end:
-                    self.finish(child)
+                    self.finish_later(child)
                     return None
             exited = child.pidfd in ready_fds
             for fd in ready_fds:
@@ -334,7 +345,7 @@ class Supervisor:
                     write_all(self.wfd, reply)
                 clock.restart()
             if final:
-                self.finish(child)
+                self.finish_later(child)
                 return None
             if exited and "res" not in child.pipes.values():  # died mid-test, without a result
                 ended = self.finish(child)
@@ -374,6 +385,19 @@ class Supervisor:
                     self.run_stdin_job(job)
             write_all(self.wfd, self.held + frame({"op": "done"}))
             self.held = b""
+            if self.pending is not None:
+                self._end_pending()
+
+    def _end_pending(self) -> None:
+        """Finish the test ended after its sample's replies. A failure here belongs to no test:
+        the sample's results are complete, so the grader is told to run the next sample again on
+        a fresh sandbox rather than charge it ("between")."""
+        child, self.pending = self.pending, None
+        try:
+            self._ended(child)
+        except BaseException as exc:  # noqa: BLE001
+            send_msg(self.wfd, {"op": "error", "between": True, "error": f"cleanup after a sample failed: {exc}"})
+            os._exit(73)
 
     def run_stdin_job(self, job: dict) -> None:
         for i, test_input in enumerate(job["inputs"]):

@@ -59,7 +59,7 @@ def test_push_without_a_token_or_a_network(tmp_path):
     start = time.monotonic()
     one_line_error(build_dataset("push", str(folder), "me/ds", cwd=tmp_path, env={**offline_host, "HF_TOKEN": "hf_x"}),
                    "push to me/ds", f"127.0.0.1:{port}")
-    assert time.monotonic() - start < 20
+    assert time.monotonic() - start < 90  # a hang guard; the message shows the quick up-front check answered
     # --push-to-hub: the same line before the build starts, nothing written
     one_line_error(build_dataset("-o", str(tmp_path / "new"), "--push-to-hub", "me/ds", "--no-progress", cwd=tmp_path,
                                  env={**offline_host, "HF_TOKEN": None}), "set HF_TOKEN")

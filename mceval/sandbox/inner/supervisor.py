@@ -2,9 +2,9 @@
 
 It is the only process of the sandbox that holds sample data (code and test inputs; never
 expected outputs). It lives outside the sandbox's pid namespace, so test code can neither see nor
-signal it, and it never runs test code. For every test process it asks the zygote for a fresh
-child and hands it the job through a memfd; the child's stdout, stderr and results come straight
-back here over pipes, so no process that test code runs in has ever held another sample's data.
+signal it, and it never runs test code. Every test process is a fresh child the zygote forked
+ahead; this process hands it the job (a memfd) and its pipes itself; its stdout, stderr and
+results come straight back here, so no process that test code runs in has ever held another sample's data.
 It enforces the time limits on the whole process tree (see meter.py and `Clock`), caps output,
 gives each sample a fresh scratch tmpfs, and streams raw observations to the grader. Bytes from a
 child are never parsed beyond the flat frames of wire.py, so no output can make it fail.
@@ -29,7 +29,7 @@ from .wire import (
     split_child_frames,
     write_all,
 )
-from .zygote import END, ENDED, REPLY, SPAWN, SPAWNED
+from .zygote import END, NEXT, REPLY
 
 _PIPE_BYTES = 1 << 20  # stdout pipe size: a test rarely blocks on a full pipe while we are busy
 
@@ -128,6 +128,8 @@ class Supervisor:
         self.rfd, self.wfd, self.zygote, self.meter, self.scratch = rfd, wfd, zygote, meter, scratch
         self.ready = ready
         self.devnull = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
+        self.next_child: tuple[int, int, socket.socket] | None = None
+        self.take_next()  # the first test process, forked ahead
         self.held = b""  # a sample's last results, sent together with its "done"
         self.pending: Child | None = None  # a test being ended after its sample's replies (finish_later)
         self.job_id = None
@@ -135,7 +137,10 @@ class Supervisor:
 
     # ---- processes (through the zygote)
     def spawn(self, job: dict, stdin: bytes | None, cap: int) -> Child:
-        """A fresh test child from the zygote, given `job` (memfd) and `stdin` (memfd; /dev/null if None)."""
+        """Start the test process the zygote forked ahead, handing it `job` (memfd), `stdin`
+        (memfd; /dev/null if None) and its output pipes."""
+        assert self.next_child is not None, "every test is ended (and the next one forked) before another starts"
+        (pid, pidfd, sock), self.next_child = self.next_child, None
         job_fd = _memfd("job", marshal.dumps(job))
         in_fd = self.devnull if stdin is None else _memfd("stdin", stdin)
         res_r, res_w = os.pipe2(os.O_CLOEXEC)
@@ -146,20 +151,27 @@ class Supervisor:
         except OSError:
             pass
         try:
-            socket.send_fds(self.zygote, [bytes([SPAWN])], [job_fd, in_fd, out_w, err_w, res_w])
+            socket.send_fds(sock, [b"j"], [job_fd, in_fd, out_w, err_w, res_w])
         finally:
+            sock.close()
             for fd in (job_fd, out_w, err_w, res_w) + (() if in_fd == self.devnull else (in_fd,)):
                 os.close(fd)
-        data, fds, _, _ = socket.recv_fds(self.zygote, REPLY.size, 1)
+        self.meter.attach(pid)
+        return Child(pid, pidfd, {res_r: "res", out_r: "out", err_r: "err"}, cap)
+
+    def take_next(self) -> tuple[int, int]:
+        """Read the zygote's report: the test just ended (wait status, CPU microseconds of all its
+        processes) and the next test process, forked ahead (kept in `next_child`)."""
+        data, fds, _, _ = socket.recv_fds(self.zygote, REPLY.size, 2)
         if not data:
             raise EOFError("the zygote is gone")
-        op, pid, _, _ = REPLY.unpack(data)
-        if op != SPAWNED or len(fds) != 1:
-            for fd in (res_r, out_r, err_r, *fds):
+        op, pid, status, cpu_us = REPLY.unpack(data)
+        if op != NEXT or len(fds) != 2:
+            for fd in fds:
                 os.close(fd)
-            raise OSError("the zygote could not fork a test process")
-        self.meter.attach(pid)
-        return Child(pid, fds[0], {res_r: "res", out_r: "out", err_r: "err"}, cap)
+            raise OSError(f"unexpected zygote reply {op}")
+        self.next_child = (pid, fds[0], socket.socket(fileno=fds[1]))
+        return status, cpu_us
 
     def finish(self, child: Child) -> tuple[int, float]:
         """Kill and reap everything the test started; (wait status of its first process, CPU
@@ -175,12 +187,7 @@ class Supervisor:
         self.pending = child
 
     def _ended(self, child: Child) -> tuple[int, float]:
-        data = self.zygote.recv(REPLY.size)
-        if not data:
-            raise EOFError("the zygote is gone")
-        op, _, status, cpu_us = REPLY.unpack(data)
-        if op != ENDED:
-            raise OSError(f"unexpected zygote reply {op}")
+        status, cpu_us = self.take_next()
         for fd in list(child.pipes):  # every writer is dead: drain to EOF
             while child.drain(fd):
                 pass

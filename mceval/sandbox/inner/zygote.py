@@ -1,12 +1,13 @@
 """The zygote: pid 1 of the sandbox's pid namespace, the process every test child is forked from.
 Standard library only.
 
-It is pristine by construction: after preloading modules it only ever receives fixed-size
-requests from the supervisor - "spawn" (with the descriptors the new child will use) and "end"
-(kill and reap everything the test started) - never code, inputs or outputs, and nothing a test
-does reaches it (no descriptor of its channel survives into a child; as pid 1 it has no signal
-handlers, so the kernel drops every signal sent to it from inside; it is not dumpable). So a child
-forked from it can find no trace of any other sample in its memory, however it searches.
+It is pristine by construction: after preloading modules it only ever receives one request from
+the supervisor, a single byte, "end": kill and reap everything the test started, then fork the
+next test process ahead of its job. It never holds code, inputs, outputs or even a test's
+descriptors (each test process gets those from the supervisor itself), and nothing a test does
+reaches it: no descriptor of its channel survives into a child; as pid 1 it has no signal
+handlers, so the kernel drops every signal sent to it from inside; it is not dumpable. So a
+child forked from it can find no trace of any other sample in its memory, however it searches.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ import struct
 
 from .child import Namespaces, start
 
-SPAWN, END = 1, 2  # requests (one byte; "spawn" carries five descriptors)
-SPAWNED, ENDED, FAILED, READY = 1, 2, 3, 4  # replies
-REPLY = struct.Struct("<BiiQ")  # op, pid, wait status, CPU microseconds of the whole test
-N_FDS = 5
+END = 2  # the one request (one byte): end the running test
+READY, NEXT = 4, 5  # replies; each but READY carries the next test process's pidfd and socket
+REPLY = struct.Struct("<BiiQ")  # op, pid of the next test process, wait status, CPU microseconds
+N_FDS = 5  # job memfd, stdin, stdout, stderr, result pipe
 
 
 class Zygote:
@@ -30,52 +31,42 @@ class Zygote:
         self.sock = sock
         self.oom_fd, self.oom_base = oom
         self.spaces = spaces
-        self.main = 0  # the running test's first process
+        self.main = 0  # the next (or running) test's first process
         self.cpu_base = 0
 
     def serve(self) -> None:
+        """Fork the first test process ahead, then, on every "end", kill and reap the test and
+        fork the next one ahead: the fork happens while the grader judges, not once a job comes."""
         self.sock.send(REPLY.pack(READY, os.getpid(), os.getuid(), 0))
+        self.send_next(0, 0)
         while True:
             try:
-                data, fds, _, _ = socket.recv_fds(self.sock, 16, N_FDS)
+                data = self.sock.recv(16)
             except InterruptedError:
                 continue
             if not data:
                 os._exit(0)  # the supervisor is gone
-            if data[0] == SPAWN and len(fds) == N_FDS:
-                self.spawn(fds)
-            else:
-                for fd in fds:
-                    os.close(fd)
-                self.end()
+            status = kill_all(self.main)
+            self.send_next(status, max(_children_cpu_us() - self.cpu_base, 0))
 
-    def spawn(self, fds: list[int]) -> None:
+    def send_next(self, status: int, cpu_us: int) -> None:
+        """Report the test just ended (wait status, CPU of all its processes) together with the
+        next test process: forked now, it waits for its descriptors on a socket of its own."""
         self.cpu_base = _children_cpu_us()
-        try:
-            pid = self.fork()
-        except OSError:
-            pid = -1
+        theirs, ours = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = self.fork()
         if pid == 0:
             self.sock.close()
-            start(fds, self.spaces)  # never returns
-        for fd in fds:
-            os.close(fd)
-        if pid < 0:
-            self.sock.send(REPLY.pack(FAILED, 0, 0, 0))
-            return
+            theirs.close()
+            wait_for_job(ours, self.spaces)  # never returns
+        ours.close()
         self.main = pid
         pidfd = os.pidfd_open(pid)
         try:
-            socket.send_fds(self.sock, [REPLY.pack(SPAWNED, pid, 0, 0)], [pidfd])
+            socket.send_fds(self.sock, [REPLY.pack(NEXT, pid, status, cpu_us)], [pidfd, theirs.fileno()])
         finally:
             os.close(pidfd)
-
-    def end(self) -> None:
-        """SIGKILL every process of the test (all but us, pid 1: daemons and fork bombs included),
-        reap them, and report the first process's wait status and the CPU time of all of them."""
-        status = kill_all(self.main)
-        self.sock.send(REPLY.pack(ENDED, self.main, status, max(_children_cpu_us() - self.cpu_base, 0)))
-        self.main = 0
+            theirs.close()
 
     def fork(self) -> int:
         """fork() a test child whose OOM score is 1000, so the OOM killer picks it, never us. The
@@ -93,6 +84,18 @@ class Zygote:
             if os.getpid() == 1:  # not in the child
                 os.write(self.oom_fd, self.oom_base)
         return pid
+
+
+def wait_for_job(sock: socket.socket, spaces: Namespaces) -> None:
+    """A test process forked ahead: wait for its descriptors, then start. Never returns."""
+    try:
+        _, fds, _, _ = socket.recv_fds(sock, 16, N_FDS)
+    except BaseException:  # noqa: BLE001
+        fds = []
+    if len(fds) != N_FDS:
+        os._exit(0)  # the supervisor is gone (or sent nonsense): nothing to run
+    sock.close()
+    start(fds, spaces)
 
 
 def kill_all(main: int) -> int:

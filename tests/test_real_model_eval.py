@@ -67,3 +67,24 @@ def test_eval_bench_with_the_real_model(tmp_path: Path) -> None:
     eval_all = json.loads(next(out.glob("livecodebench/*/*_eval_all.json")).read_text())
     assert len(eval_all) == summary["num_problems"]
     assert all(len(row["code_list"]) == len(row["graded_list"]) == 2 for row in eval_all)
+
+
+def test_build_dataset_pass_rate_with_the_real_model(tmp_path: Path) -> None:
+    """`--difficulty pass-rate` samples the real model through its chat template and grades every sample."""
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "dataset"
+    result = subprocess.run(
+        [MICROCODER, "build-dataset", "--limit", "2", "--no-verify", "--difficulty", "pass-rate",
+         "--model", SMOLLM_NAME, "-k", "2", "--max-tokens", "64", "--temperature", "0.8", "--pass-rate-band", "[0,1]",
+         "--no-progress", "--output", str(out)],
+        capture_output=True, text=True, timeout=1500,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [row for shard in sorted((out / "data").glob("*.parquet")) for row in pq.read_table(shard).to_pylist()]
+    assert rows
+    for row in rows:
+        stats = json.loads(row["stats"]) if isinstance(row["stats"], str) else row["stats"]
+        assert stats["pass_rate_k"] == 2 and 0 <= stats["pass_rate_solved"] <= 2
+        assert stats["pass_rate"] == stats["pass_rate_solved"] / 2
+    assert SMOLLM_NAME in (out / "README.md").read_text() or SMOLLM_NAME in (out / "build_report.json").read_text()

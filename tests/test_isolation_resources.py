@@ -16,7 +16,14 @@ import textwrap
 import time
 
 import pytest
-from isolation_harness import both_orders, explain, functional_problem, grade_in_order, grade_via_cli, stdin_problem
+from isolation_harness import (
+    both_orders,
+    explain,
+    functional_problem,
+    grade_in_order,
+    grade_via_cli,
+    stdin_problem,
+)
 
 import mceval
 from mceval import GradeConfig, Verdict
@@ -153,7 +160,7 @@ def test_a_cpu_bound_program_on_a_loaded_machine_is_not_tle(quota):
         pytest.skip("no run-queue accounting here (cgroup v2)")
     cpu = min(os.sched_getaffinity(0))
     # Each in its own session: with autogroup scheduling, one session's processes share one slot.
-    spin = "import os, time\nos.setsid()\nos.sched_setaffinity(0, {%d})\nend = time.time() + 40\nwhile time.time() < end:\n    pass\n" % cpu
+    spin = f"import os, time\nos.setsid()\nos.sched_setaffinity(0, {{{cpu}}})\nend = time.time() + 40\nwhile time.time() < end:\n    pass\n"
     spinners = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(10)]
     try:
         problem = stdin_problem("loaded", "42", time_limit_s=1)

@@ -81,7 +81,7 @@ def solution_libraries() -> dict[str, str]:
             if spec is not None and spec.origin and os.path.isfile(spec.origin):
                 out[os.path.basename(spec.origin)] = os.path.realpath(spec.origin)  # a single-file module
             continue
-        pkg = os.path.realpath(list(spec.submodule_search_locations)[0])
+        pkg = os.path.realpath(next(iter(spec.submodule_search_locations)))
         out[name] = pkg
         libs = pkg + ".libs"
         if os.path.isdir(libs):

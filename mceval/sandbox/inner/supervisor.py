@@ -32,6 +32,7 @@ from .wire import (
 from .zygote import END, NEXT, REPLY
 
 _PIPE_BYTES = 1 << 20  # stdout pipe size: a test rarely blocks on a full pipe while we are busy
+_CLEANUP_TIMEOUT_S = 10.0  # longest wait for the zygote after a sample's replies are out
 
 
 class Clock:
@@ -400,11 +401,14 @@ class Supervisor:
         the sample's results are complete, so the grader is told to run the next sample again on
         a fresh sandbox rather than charge it ("between")."""
         child, self.pending = self.pending, None
+        self.zygote.settimeout(_CLEANUP_TIMEOUT_S)  # well under the grader's shortest watchdog
         try:
             self._ended(child)
         except BaseException as exc:  # noqa: BLE001
-            send_msg(self.wfd, {"op": "error", "between": True, "error": f"cleanup after a sample failed: {exc}"})
+            send_msg(self.wfd, {"op": "error", "between": True, "error": f"cleanup after a sample failed: {exc!r}"})
             os._exit(73)
+        finally:
+            self.zygote.settimeout(None)
 
     def run_stdin_job(self, job: dict) -> None:
         for i, test_input in enumerate(job["inputs"]):

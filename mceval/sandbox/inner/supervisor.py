@@ -3,9 +3,9 @@
 It is the only process of the sandbox that holds sample data (code and test inputs; never
 expected outputs). It lives outside the sandbox's pid namespace, so test code can neither see nor
 signal it, and it never runs test code. Every test process is a fresh child the zygote forked
-ahead; this process hands it the job (a memfd) and its pipes itself; its stdout, stderr and
-results come straight back here, so no process that test code runs in has ever held another sample's data.
-It enforces the time limits on the whole process tree (see meter.py and `Clock`), caps output,
+ahead; this process hands it the job (a memfd) and its pipes itself, and its stdout, stderr and
+results come straight back here: no process that test code runs in ever held another sample's
+data. It enforces the time limits on the whole process tree (see meter.py and `Clock`), caps output,
 gives each sample a fresh scratch tmpfs, and streams raw observations to the grader. Bytes from a
 child are never parsed beyond the flat frames of wire.py, so no output can make it fail.
 """
@@ -125,6 +125,9 @@ class Child:
 
 
 class Supervisor:
+    """Serves the grader's channel: one job (sample, or the tests of it another worker did not
+    take) at a time, its observations streamed back, then "done"."""
+
     def __init__(self, rfd: int, wfd: int, zygote: socket.socket, meter, scratch, ready: dict) -> None:
         self.rfd, self.wfd, self.zygote, self.meter, self.scratch = rfd, wfd, zygote, meter, scratch
         self.ready = ready

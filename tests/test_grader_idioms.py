@@ -109,9 +109,9 @@ PAIRS = Problem("pairs", "test", "", func_name="pairs", time_limit_s=3, tests=(
     TestCase("[3, 1, 2]", "[[1, 2], [2, 3]]", "functional"),))
 AVG = Problem("avg", "test", "", func_name="avg", time_limit_s=3, tests=(TestCase("[0.1, 0.2]", "0.15", "functional"),))
 LINE = Problem("line", "test", "", func_name="line", time_limit_s=3, tests=(TestCase("100", "107", "functional"),))
-# The header LeetCodeDataset's prompts put on every solution. The sandbox runs such leading imports
-# of preloaded modules once, outside the children (mceval/executor.py, _HEADER_LINE); these cases
-# check that a solution cannot tell the difference.
+# The header LeetCodeDataset's prompts put on every solution. The zygote runs it once, from a
+# constant, and a solution starting with it runs the rest there (mceval/sandbox/inner/child.py,
+# split_header); these cases check that a solution cannot tell the difference.
 LEETCODE_HEADER = """import random
 import functools
 import collections

@@ -179,3 +179,20 @@ def test_a_cpu_bound_program_on_a_loaded_machine_is_not_tle(quota):
     assert results[0].verdict is Verdict.AC, explain(results[0])
     assert results[1].verdict is Verdict.TLE, explain(results[1])
     assert elapsed > 5, "the load did not slow the program down: the case was not exercised"
+
+
+def test_without_cgroups_the_whole_tree_is_still_charged(monkeypatch):
+    """Where no cgroup can be made (non-root, read-only cgroupfs), the CPU time of workers a
+    program never waits for is still charged, exactly, once the test ends (the zygote reaps them)."""
+    from mceval.sandbox import host
+
+    def unavailable(*args, **kwargs):
+        raise OSError("no cgroups here")
+
+    monkeypatch.setattr(host, "SandboxCgroups", unavailable)
+    problem = stdin_problem("split-nocg", "42", time_limit_s=1)
+    with mceval.Grader(GradeConfig(workers=1)) as grader:
+        results = grader.grade([(problem, SPLIT_UNWAITED), (problem, BURN + "burn(0.2)\ninput()\nprint(42)\n")])
+        assert grader._sandboxes[0].cgroup is None and not grader._sandboxes[0].measures_wait
+    assert [r.verdict for r in results] == [Verdict.TLE, Verdict.AC], [explain(r) for r in results]
+    assert results[0].tests[0].time_s > 1.0

@@ -120,7 +120,7 @@ def eval_command(
     ),
     output: Optional[Path] = typer.Option(None, "--output", help="Directory for samples.jsonl and summary.json (required)."),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Per-test CPU-time limit in seconds (default: the problem's, else 6)."),
-    workers: Optional[int] = typer.Option(None, "--workers", help="Parallel sandboxes (default: one per CPU core)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Parallel sandboxes (default: one per usable physical core)."),
     memory_mb: Optional[int] = typer.Option(None, "--memory-mb", help="Per-test memory limit in MiB (default 1024)."),
     all_tests: bool = typer.Option(
         False, "--all-tests", help="Run every test of each sample (fractional score in summary.json) instead of stopping at the first failure."

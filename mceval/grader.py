@@ -30,6 +30,7 @@ from mceval.sandbox import (
     SandboxUnavailableError,
 )
 from mceval.types import GradeConfig, SampleResult, TestResult, Verdict
+from mceval.workers import default_workers
 
 __all__ = ["GradeItem", "Grader", "grade", "SandboxUnavailableError"]
 
@@ -288,7 +289,7 @@ class Grader:
 
     def __init__(self, config: GradeConfig = GradeConfig()) -> None:
         self.config = config
-        self.workers = max(1, config.workers or os.cpu_count() or 1)
+        self.workers = max(1, config.workers or default_workers())
         self._lock = threading.Lock()  # guards _queue and _closed (shared with submit/close)
         self._queue: deque[_Sample] = deque()
         self._closed = False
@@ -663,7 +664,7 @@ def grade(items: Sequence[ItemLike], config: GradeConfig = GradeConfig(), *, pro
     items = _normalise(items)
     if not items:
         return []
-    workers = min(config.workers or os.cpu_count() or 1, len(items))
+    workers = min(config.workers or default_workers(), len(items))
     from dataclasses import replace
 
     with Grader(replace(config, workers=workers)) as grader:

@@ -64,7 +64,7 @@ class GradeConfig:
 
     timeout_s: float | None = None
     memory_mb: int = 1024
-    workers: int | None = None  # None: one per CPU core
+    workers: int | None = None  # None: one per usable physical core (mceval.workers.default_workers)
     comparison: Comparison = "microcoder"
     early_exit: bool = True  # stop a sample at its first failing test
     max_output_bytes: int = 64 * 1024 * 1024

@@ -20,12 +20,14 @@ import math
 import os
 from typing import Any, Iterable, Sequence
 
+from mceval.workers import default_workers
+
 CONTEXT_ROUNDING = 256  # vLLM context rounded up to a multiple of this many tokens
 
 
 def grader_workers_per_process(local_processes: int | None = None) -> int:
-    """Usable CPU cores of this process divided among the training processes on this node (at least 1)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    """Usable physical cores of this process divided among the training processes on this node (at least 1)."""
+    cores = default_workers()
     if local_processes is None:
         local_processes = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
     return max(1, cores // max(1, local_processes))

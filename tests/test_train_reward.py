@@ -147,11 +147,10 @@ def test_a_hung_grading_batch_is_abandoned_after_the_wait_bound():
 
 
 def test_grader_size_is_split_between_the_processes_of_a_node(monkeypatch):
-    import os
-
     from mctrain.engine import grader_workers_per_process
+    from mceval.workers import default_workers
 
-    cores = len(os.sched_getaffinity(0))
+    cores = default_workers()  # usable physical cores
     assert grader_workers_per_process(1) == cores
     assert grader_workers_per_process(cores * 4) == 1  # never zero
     monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")

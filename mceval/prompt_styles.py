@@ -14,6 +14,8 @@ template is applied):
   oai-reasoning-preview  one user message, the generic question (o1-preview, o1-mini)
   gemini                 one user message with Gemini's system text (Gemini 1.5)
   base                   one-shot text for base models (LCB's GenericBase; the answer is the whole output)
+  plain                  OURS, not LiveCodeBench's: one user message stating the I/O format plainly, for
+                         small models that the LiveCodeBench texts confuse (benchmarks/bench_learning.py)
 
 `auto` picks the style LiveCodeBench assigns to the model's name; names it does not list get `generic`.
 """
@@ -32,11 +34,12 @@ from mceval.prompts import FORMAT_WITH_STARTER_CODE, FORMAT_WITHOUT_STARTER_CODE
 Messages = list[dict[str, str]]
 Prompt = Union[Messages, str]
 PromptStyle = Literal[
-    "generic", "codeqwen", "qwq", "deepseek-r1", "oai-reasoning", "oai-reasoning-preview", "gemini", "base"
+    "generic", "codeqwen", "qwq", "deepseek-r1", "oai-reasoning", "oai-reasoning-preview", "gemini", "base", "plain"
 ]
-PROMPT_STYLES: tuple[str, ...] = (
+LCB_STYLES: tuple[str, ...] = (  # reproduced from LiveCodeBench
     "generic", "codeqwen", "qwq", "deepseek-r1", "oai-reasoning", "oai-reasoning-preview", "gemini", "base"
 )
+PROMPT_STYLES: tuple[str, ...] = (*LCB_STYLES, "plain")
 TEXT_STYLES = frozenset({"codeqwen", "qwq", "deepseek-r1", "base"})  # finished text: no chat template
 
 # ---------------------------------------------------------------------------- LiveCodeBench's texts
@@ -113,6 +116,18 @@ def _base(problem: Problem) -> str:
             + block(problem.statement, problem.starter_code, ""))
 
 
+PLAIN_STDIN = ("Write a Python 3 program that reads the input from standard input with input() (print no prompt "
+               "text) and prints only the answer. Reply with one ```python code block and nothing else.")
+PLAIN_FUNCTIONAL = "Complete this Python code. Reply with one ```python code block and nothing else."
+
+
+def _plain(problem: Problem) -> str:
+    """Our plain wording: the statement, then the I/O contract in one sentence (no LCB headings)."""
+    if problem.starter_code:
+        return f"{problem.statement.strip()}\n\n{PLAIN_FUNCTIONAL}\n```python\n{problem.starter_code}\n```"
+    return f"{problem.statement.strip()}\n\n{PLAIN_STDIN}"
+
+
 def _user_only(system: str, separator: str, question: str) -> Messages:
     return [{"role": "user", "content": f"{system}{separator}{question}" if system else question}]
 
@@ -142,6 +157,8 @@ def build_prompt(problem: Problem, style: str = "generic", system_prompt: str | 
         return _chatml(system(QWQ_SYSTEM), problem, only_program=False)
     if style == "deepseek-r1":
         return _deepseek_r1(system(DEEPSEEK_R1_SYSTEM), problem)
+    if style == "plain":
+        return _user_only(system(""), "\n\n", _plain(problem))
     if system_prompt is not None:
         raise ValueError("--system-prompt does not apply to --prompt-style base (a one-shot text without a system turn)")
     return _base(problem)

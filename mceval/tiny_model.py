@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mcdata.hub import HubUnreachableError, check_hub_reachable, hub_offline, looks_like_local_path
-from mceval.gguf_model import resolve_model
+from mceval.gguf_model import cache_root, resolve_model, saved_once
 
 TINY_MODEL_NAME = "tiny-random"
 
@@ -94,6 +94,12 @@ def build_tiny_model(seed: int = 0, *, num_layers: int = 2, hidden_size: int = 6
         top_k=0,
     )
     return model, tokenizer
+
+
+def tiny_model_folder(seed: int = 0) -> Path:
+    """The tiny model of `seed` saved once in the user cache, so code that reloads the policy by path
+    (TRL builds the KL reference model with `from_pretrained`) finds exactly these weights."""
+    return saved_once(cache_root() / "models" / f"{TINY_MODEL_NAME}-seed{seed}", lambda folder: save_tiny_model(folder, seed))
 
 
 def save_tiny_model(directory: str | Path, seed: int = 0, **model_options) -> Path:

@@ -46,6 +46,7 @@ from typing import Any, Mapping
 
 from trl import GRPOConfig
 
+from mceval.prompt_styles import PROMPT_STYLES
 from mceval.tiny_model import TINY_MODEL_NAME as TINY_MODEL
 from mctrain.algo.diversity import DIVERSITY_METRICS
 from mctrain.algo.masking import NON_INCORRECT_MODES, TRUNCATION_MASKING_MODES
@@ -163,6 +164,11 @@ class MicroCoderGRPOConfig(GRPOConfig):
     max_completion_length_schedule: str | None = field(
         default=None,
         metadata={"help": "Staged L_max 'TOKENS@ROLLOUT,...' e.g. '4096@0,8192@260'; None keeps max_completion_length."},
+    )
+    prompt_style: str = field(
+        default="generic",
+        metadata={"help": "Training prompt: LiveCodeBench's `generic` chat prompt (what eval --bench uses by default), "
+                  "another `mceval.prompt_styles` style, or `plain` (ours: the I/O format stated plainly, for small models)."},
     )
     diversity_metric: str = field(
         default="windowed_distinct",
@@ -364,6 +370,7 @@ class MicroCoderGRPOConfig(GRPOConfig):
             "diversity_metric": DIVERSITY_METRICS,
             "extract_mode": EXTRACT_MODES,
             "grade_comparison": ("microcoder", "lcb"),
+            "prompt_style": PROMPT_STYLES,
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:

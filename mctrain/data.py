@@ -18,6 +18,7 @@ from typing import Sequence
 from mcdata.folder import require_complete
 from mcdata.hub import resolve_reference
 from mcdata.schema import Problem, SchemaError
+from mceval.prompt_styles import build_prompt
 
 
 def load_problems(source: str | Path, split: str = "train", *, limit: int | None = None) -> list[Problem]:
@@ -59,14 +60,13 @@ def load_problems(source: str | Path, split: str = "train", *, limit: int | None
     return problems
 
 
-def prompt_dataset(problems: Sequence[Problem]):
-    """A `datasets.Dataset` with columns prompt (chat messages), problem_index, problem_id."""
+def prompt_dataset(problems: Sequence[Problem], style: str = "generic"):
+    """A `datasets.Dataset` with columns prompt (chat messages, or a finished text for the hand-built
+    styles), problem_index, problem_id. `style` is a `mceval.prompt_styles` style."""
     import datasets
 
-    from mceval.prompts import build_chat_messages
-
     columns = {
-        "prompt": [build_chat_messages(p) for p in problems],
+        "prompt": [build_prompt(p, style) for p in problems],
         "problem_index": list(range(len(problems))),
         "problem_id": [p.problem_id for p in problems],
     }

@@ -46,9 +46,11 @@ def load_policy(name: str, *, seed: int = 0, trust_remote_code: bool = False):
     would round a 1e-6 step away (`mctrain.engine`); mixed precision computes in bf16 anyway.
     """
     if name == TINY_MODEL:
-        from mceval.tiny_model import build_tiny_model
+        from mceval.tiny_model import build_tiny_model, tiny_model_folder
 
-        return build_tiny_model(seed=seed)
+        model, tokenizer = build_tiny_model(seed=seed)
+        model.config._name_or_path = str(tiny_model_folder(seed))  # where TRL reloads the KL reference from
+        return model, tokenizer
     from mceval.tiny_model import load_model_and_tokenizer
 
     # Local folders, Hub ids (checked within seconds), smollm2-135m and *.gguf files alike.
@@ -139,7 +141,7 @@ def run_training(
     start = time.perf_counter()
     with reward, _quiet_transformers_bars():
         trainer = MicroCoderGRPOTrainer(
-            model, reward, config, prompt_dataset(problems), extra_rewards=extra_reward_funcs(config),
+            model, reward, config, prompt_dataset(problems, config.prompt_style), extra_rewards=extra_reward_funcs(config),
             eval_problems=eval_problems, processing_class=tokenizer, callbacks=list(callbacks),
             log_mask_decisions=log_mask_decisions,
         )

@@ -17,7 +17,7 @@ import pytest
 
 from conftest import read_json
 from mcdata.schema import Problem, TestCase
-from mceval.prompt_styles import PROMPT_STYLES, TEXT_STYLES, build_prompt, resolve_prompt_style
+from mceval.prompt_styles import LCB_STYLES, PROMPT_STYLES, TEXT_STYLES, build_prompt, resolve_prompt_style
 from mceval.prompts import SYSTEM_MESSAGE, build_chat_messages, render_prompt
 from mceval.tiny_model import build_tiny_tokenizer
 
@@ -41,7 +41,7 @@ STDIN_FORMAT = ("Read the inputs from stdin solve the problem and write the answ
 
 def test_every_style_matches_livecodebench_on_880_problems(real_data: Path) -> None:
     rows = read_json(real_data / "lcb_submissions" / "O1-Mini-2024-09-12_N1_codegeneration_1_0.2_eval_all.json.gz")
-    assert len(rows) == 880 and set(LCB_DIGESTS) == set(PROMPT_STYLES)
+    assert len(rows) == 880 and set(LCB_DIGESTS) == set(LCB_STYLES)
     for style, expected in LCB_DIGESTS.items():
         digest = hashlib.sha256()
         for row in rows:

@@ -7,7 +7,8 @@ Request: the problems once, the samples pointing at them, and the grading option
      "samples": [{"problem": 0, "code": "..."}           # index into problems; or "problem_id"
                  {"problem": 0, "response": "..."},     # a raw model response: code extracted server-side
                  ...],                                  # "sample_index" optional (default: position)
-     "config": {"timeout_s": null, "memory_mb": 1024, "comparison": "microcoder", "early_exit": true},
+     "config": {"timeout_s": null, "memory_mb": 1024, "comparison": "microcoder", "early_exit": true,
+                "profile": "microcoder"},                # or "lcb": run as LiveCodeBench runs programs
      "extract": "robust"}
 
 Response: ``{"rows": [...]}`` with exactly the rows `microcoder eval` writes to samples.jsonl, in
@@ -22,10 +23,10 @@ from typing import Any, Mapping, Sequence
 from mcdata.schema import Problem, SchemaError
 from mceval.evaluate import _sample_row as sample_row  # the samples.jsonl row, one definition
 from mceval.grader import GradeItem, ItemLike
-from mceval.types import GradeConfig, SampleResult, TestResult, Verdict
+from mceval.types import PROFILES, GradeConfig, SampleResult, TestResult, Verdict
 
 # Options a request may set; the rest (workers, CPU pinning, process and output caps) are the server's.
-REQUEST_CONFIG_FIELDS = ("timeout_s", "memory_mb", "comparison", "early_exit", "default_timeout_s")
+REQUEST_CONFIG_FIELDS = ("timeout_s", "memory_mb", "comparison", "early_exit", "default_timeout_s", "profile")
 _SLIM = {"statement": "", "solutions": (), "starter_code": "", "title": "", "stats": {}}
 
 __all__ = ["REQUEST_CONFIG_FIELDS", "decode_batch", "encode_batch", "request_config", "result_from_row",
@@ -64,6 +65,8 @@ def request_config(body: Mapping[str, Any], base: GradeConfig) -> GradeConfig:
             continue
         if name == "comparison" and value not in ("microcoder", "lcb"):
             raise ValueError(f"field 'config.comparison' must be microcoder or lcb, got {value!r}")
+        if name == "profile" and value not in PROFILES:
+            raise ValueError(f"field 'config.profile' must be {' or '.join(PROFILES)}, got {value!r}")
         if name == "early_exit" and not isinstance(value, bool):
             raise ValueError(f"field 'config.early_exit' must be true or false, got {value!r}")
         if name in ("timeout_s", "default_timeout_s", "memory_mb") and (

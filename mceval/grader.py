@@ -63,10 +63,13 @@ def _normalise(items: Sequence[ItemLike]) -> list[GradeItem]:
 
 
 def limits_for(problem: Problem, config: GradeConfig) -> Limits:
-    """Per-test limits: CPU time from the config override, else the problem's limit, else the default."""
-    time_s = config.timeout_s or problem.time_limit_s or config.default_timeout_s
-    return Limits(time_s=float(time_s), memory_bytes=config.memory_mb * 1024 * 1024,
-                  max_output=config.max_output_bytes, max_processes=config.max_processes)
+    """Per-test limits: CPU time from the config override, else the problem's limit, else the
+    default. The lcb profile: LiveCodeBench's one wall-clock limit for every problem (the
+    override, else the default, 6 s) and its memory safety cap (`GradeConfig.memory_limit_mb`)."""
+    lcb = config.profile == "lcb"
+    time_s = config.timeout_s or (None if lcb else problem.time_limit_s) or config.default_timeout_s
+    return Limits(time_s=float(time_s), memory_bytes=config.memory_limit_mb * 1024 * 1024,
+                  max_output=config.max_output_bytes, max_processes=config.max_processes, wall_clock=lcb)
 
 
 # ------------------------------------------------------------------------------------------ verdicts
@@ -173,6 +176,8 @@ class _Sample:
         self.tests = item.problem.tests
         self.functional = item.problem.is_functional
         self.limits = limits_for(item.problem, config)
+        # the lcb profile runs a functional sample's tests on ONE instance: they cannot be split
+        self.shares_instance = self.functional and config.profile == "lcb"
         self.lock = threading.Lock()
         self.judged: dict[int, TestResult] = {}
         self.sample_level: list[Observation] = []
@@ -257,7 +262,7 @@ def grade_sample(sandbox: Sandbox, item: GradeItem, config: GradeConfig) -> Samp
     piece = _Piece(sample, 0, len(sample.tests))
     sample.pieces.append(piece)
     sandbox.run(item.code, [t.input for t in sample.tests], item.problem.func_name if sample.functional else None,
-                sample.limits, config.early_exit, lambda obs: sample.record(piece, obs))
+                sample.limits, config.early_exit, lambda obs: sample.record(piece, obs), profile=config.profile)
     return sample.result()
 
 
@@ -328,6 +333,8 @@ class Grader:
             sample = piece.sample
             if piece.job_id is None or now - piece.started < self.steal_after_s or sample.sample_level:
                 continue
+            if sample.shares_instance:
+                continue  # its tests must see the one Solution() their predecessors used
             if sample.config.early_exit and sample.first_failure < piece.end:
                 continue  # its verdict is (about to be) decided: no point running more of it
             left = piece.end - (piece.progress + 1)
@@ -348,7 +355,7 @@ class Grader:
         """Start the missing sandboxes: spawn them all, then wait for each to be ready (tens of
         milliseconds each, overlapped). Spawned here, in the loop thread, because a sandbox dies
         with the thread that started it."""
-        limits = Limits(memory_bytes=self.config.memory_mb * 1024 * 1024,
+        limits = Limits(memory_bytes=self.config.memory_limit_mb * 1024 * 1024,
                         max_output=self.config.max_output_bytes, max_processes=self.config.max_processes)
         spawned, errors = [], []
         cpus = sorted(os.sched_getaffinity(0)) if self.config.pin_cpus else []
@@ -383,7 +390,8 @@ class Grader:
         inputs = [t.input for t in sample.tests[piece.start : piece.end]]
         try:
             job_id = slot.sandbox.begin(sample.item.code or "", inputs, sample.item.problem.func_name
-                                        if sample.functional else None, sample.limits, self.config.early_exit)
+                                        if sample.functional else None, sample.limits, self.config.early_exit,
+                                        self.config.profile)
         except (SandboxCrashed, OSError) as exc:
             self._crash(slot, exc)
             return

@@ -7,6 +7,10 @@ from enum import Enum
 from typing import Literal
 
 Comparison = Literal["microcoder", "lcb"]
+# How programs are RUN (the comparison decides what output is right): `microcoder` as a judge runs
+# them; `lcb` as LiveCodeBench's runner at commit 28fef95 does (mceval/sandbox/inner/lcb.py).
+Profile = Literal["microcoder", "lcb"]
+PROFILES: tuple[str, ...] = ("microcoder", "lcb")
 
 
 class Verdict(str, Enum):
@@ -60,7 +64,12 @@ class SampleResult:
 
 @dataclass(frozen=True)
 class GradeConfig:
-    """How to grade. `timeout_s=None` takes the problem's own time limit, else 6 s per test."""
+    """How to grade. `timeout_s=None` takes the problem's own time limit, else 6 s per test.
+
+    `profile="lcb"` runs programs as LiveCodeBench does (its import block and recursion limit,
+    one `Solution` for all tests, its stdin): every test gets `timeout_s` (else 6 s) of WALL time
+    whatever the problem's limit, and there is no memory limit, only the sandbox's safety cap of
+    max(`memory_mb`, `LCB_MEMORY_CAP_MB`). It still runs in the sandbox."""
 
     timeout_s: float | None = None
     memory_mb: int = 1024
@@ -74,3 +83,19 @@ class GradeConfig:
     # may use). Off by default: it showed no gain on the machines measured, and it keeps sandboxes
     # on CPUs that other busy work (a trainer) may share.
     pin_cpus: bool = False
+    profile: Profile = "microcoder"
+
+    def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise ValueError(f"grading profile must be one of {', '.join(PROFILES)}, got {self.profile!r}")
+
+    @property
+    def memory_limit_mb(self) -> int:
+        """The per-test memory bound the sandbox enforces: `memory_mb`, or in the lcb profile
+        (LiveCodeBench sets none) a safety cap that `memory_mb` can raise but not lower."""
+        return max(self.memory_mb, LCB_MEMORY_CAP_MB) if self.profile == "lcb" else self.memory_mb
+
+
+# The lcb profile's memory bound. LiveCodeBench sets no memory limit; a sandbox must keep one so
+# that one sample cannot take the machine down. 8 GiB is 8x a judge's usual limit.
+LCB_MEMORY_CAP_MB = 8192

@@ -5,7 +5,8 @@ Grader side (may import anything): `host` (the `Sandbox` a grading worker drives
 (limits and observations). Inside (`inner/`, standard library only, the untrusted boundary):
 `launch` (entry point), `isolate` (namespaces, mounts, privileges, seccomp), `supervisor` (runs
 jobs, the only holder of sample data), `zygote` (pristine fork-server, pid 1), `child` (the test
-process), `meter` (CPU and run-queue accounting), `wire` (byte formats), `codec` (functional JSON).
+process), `meter` (CPU and run-queue accounting), `wire` (byte formats), `codec` (functional JSON),
+`lcb` (how LiveCodeBench runs a program, for the `lcb` grading profile).
 """
 
 from mceval.sandbox.host import Sandbox

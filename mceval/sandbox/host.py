@@ -238,16 +238,18 @@ class Sandbox:
                 except OSError:
                     pass  # the sandbox died; the reader notices and restarts it
 
-    def begin(self, code: str, inputs: list[str], func_name: str | None, limits: Limits, early_exit: bool) -> int:
+    def begin(self, code: str, inputs: list[str], func_name: str | None, limits: Limits, early_exit: bool,
+              profile: str = "microcoder") -> int:
         """Send one sample's job and return its id; the replies are then read with `read_replies`
-        and turned into observations by `absorb` (see `run` for the blocking loop)."""
+        and turned into observations by `absorb` (see `run` for the blocking loop). `profile`
+        "lcb" runs the program as LiveCodeBench does (inner/lcb.py)."""
         if not self.alive:
             self.restart()
         self._job_seq += 1
         job = {
             "op": "sample", "job": self._job_seq, "mode": "functional" if func_name else "stdin", "code": code,
             "inputs": inputs, "func_name": func_name, "time_limit": limits.time_s, "wall_factor": limits.wall_factor,
-            "load_factor": limits.load_factor,
+            "load_factor": limits.load_factor, "wall_clock": limits.wall_clock, "profile": profile,
             "memory_bytes": limits.memory_bytes + _RLIMIT_AS_SLACK if limits.memory_bytes else 0,
             "max_output": limits.max_output, "max_processes": limits.max_processes, "early_exit": early_exit,
         }
@@ -312,7 +314,7 @@ class Sandbox:
         return Observation(index=index, status="crashed", error=f"{exc} {log[-300:]}".strip())
 
     def run(self, code: str, inputs: list[str], func_name: str | None, limits: Limits, early_exit: bool,
-            judge=None) -> list[Observation]:
+            judge=None, profile: str = "microcoder") -> list[Observation]:
         """Run one sample's tests in order, blocking, and return an `Observation` per test that ran.
         `judge(obs) -> bool` is called on every observation (the grader's verdict on a test,
         decided here, outside the sandbox); False with `early_exit` stops the sample. A sandbox
@@ -320,19 +322,19 @@ class Sandbox:
         restarted: no result is lost."""
         observations: list[Observation] = []
         try:
-            return self._run_once(code, inputs, func_name, limits, early_exit, judge, observations)
+            return self._run_once(code, inputs, func_name, limits, early_exit, judge, observations, profile)
         except SandboxCleanupFailed:  # the previous sample's cleanup: not this one's fault
             if observations:
                 raise
             self.restart()
-            return self._run_once(code, inputs, func_name, limits, early_exit, judge, observations)
+            return self._run_once(code, inputs, func_name, limits, early_exit, judge, observations, profile)
 
     def _run_once(self, code: str, inputs: list[str], func_name: str | None, limits: Limits, early_exit: bool,
-                  judge, observations: list[Observation]) -> list[Observation]:
+                  judge, observations: list[Observation], profile: str) -> list[Observation]:
         watchdog = self.watchdog_s(limits)
         stopped = False
         try:
-            job_id = self.begin(code, inputs, func_name, limits, early_exit)
+            job_id = self.begin(code, inputs, func_name, limits, early_exit, profile)
             while True:
                 if not select.select([self._rfd], [], [], watchdog)[0]:
                     raise SandboxCrashed(f"no reply within {watchdog:.0f} s")

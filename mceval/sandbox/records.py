@@ -25,7 +25,9 @@ class Limits:
     its active time, wall time minus time spent waiting for a CPU: a program that sleeps or
     blocks past `time_s` fails, one slowed only by a loaded machine does not. A backstop ends any
     test after `load_factor * time_s + 2` s of wall time. Without run-queue accounting the wall
-    limit is `wall_factor * time_s + 2` s."""
+    limit is `wall_factor * time_s + 2` s. With `wall_clock` (the lcb profile), `time_s` bounds
+    wall time itself, as LiveCodeBench's alarm does: a test is TLE once `time_s` seconds have
+    passed, whatever the machine's load (CPU time over `time_s` still is TLE)."""
 
     time_s: float = 6.0
     memory_bytes: int = 1024 * 1024 * 1024
@@ -33,6 +35,7 @@ class Limits:
     max_processes: int = 64
     wall_factor: float = 3.0
     load_factor: float = 10.0
+    wall_clock: bool = False
 
 
 @dataclass

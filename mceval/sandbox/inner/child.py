@@ -24,6 +24,7 @@ import traceback
 import types
 import weakref
 
+from . import lcb
 from .codec import decode_argument, encode_result
 from .wire import (
     EXCEPTION,
@@ -134,9 +135,17 @@ def split_header(code: str) -> tuple[str, str]:
     return "plain", code
 
 
-def compile_solution(code: str, functional: bool) -> tuple[str, types.CodeType]:
+LCB_NAMESPACES = ("lcb", "lcb-solution")  # the lcb profile's module; "-solution": the text names the class
+
+
+def compile_solution(code: str, functional: bool, profile: str = "microcoder") -> tuple[str, types.CodeType]:
     """Done by the supervisor, once per sample: (namespace name, code object), which test
-    children receive marshalled. Raises SyntaxError & co for code that does not compile."""
+    children receive marshalled. Raises SyntaxError & co for code that does not compile. The
+    `lcb` profile compiles the text LiveCodeBench would execute (see lcb.py)."""
+    if profile == "lcb":
+        source = lcb.program_source(code, functional)
+        namespace = LCB_NAMESPACES[lcb.has_solution_class(source)]
+        return namespace, compile(source, "<string>", "exec", dont_inherit=True)
     namespace, rest = split_header(code) if functional else ("plain", code)
     return namespace, compile(rest, "<solution>", "exec", dont_inherit=True)
 
@@ -169,11 +178,16 @@ def start(fds: list[int], spaces: Namespaces) -> None:
         finally:
             os._exit(SETUP_FAILED)
     try:
+        namespace = job["namespace"]
         if job["mode"] == "functional":
-            run_functional(job, code_obj, spaces.module(job["namespace"]))
+            if namespace in LCB_NAMESPACES:
+                run_functional_lcb(job, code_obj, namespace == LCB_NAMESPACES[1])
+            run_functional(job, code_obj, spaces.module(namespace))
         else:
-            fresh_stdio()
             os.close(RESULT_FD)  # a stdin program reports through its exit status and stdout only
+            if namespace in LCB_NAMESPACES:
+                lcb.run_stdin(code_obj, namespace == LCB_NAMESPACES[1])
+            fresh_stdio()
             run_main(code_obj)
     finally:
         os._exit(120)
@@ -322,12 +336,38 @@ def run_functional(job: dict, code_obj: types.CodeType, main: types.ModuleType) 
     if cls is not None and not callable(getattr(cls, func_name, None)):
         write_all(RESULT_FD, failure_frame(NO_ENTRY, "", f"Solution has no method {func_name}"))
         os._exit(1)
+    answer_tests(job["inputs"], (lambda: getattr(cls(), func_name)) if cls is not None
+                 else (lambda: main.__dict__[func_name]))
+
+
+def run_functional_lcb(job: dict, code_obj: types.CodeType, solution_class: bool) -> None:
+    """The `lcb` profile: the module runs as LiveCodeBench runs it (lcb.py), and every test calls
+    the SAME bound method of the one `Solution()` built with the module."""
+    func_name = job["func_name"]
+    gc.freeze()
+    lcb.disarm()
+    try:
+        module = lcb.new_module()
+        exec(code_obj, module.__dict__)
+        method = lcb.entry(module, solution_class, func_name)
+    except BaseException as exc:  # noqa: BLE001
+        write_all(RESULT_FD, failure_frame(EXCEPTION, type(exc).__name__, _short(exc)))
+        os._exit(1)
+    if method is None:
+        owner = "Solution" if solution_class else "the module"
+        write_all(RESULT_FD, failure_frame(NO_ENTRY, "", f"{owner} has no attribute {func_name}"))
+        os._exit(1)
+    answer_tests(job["inputs"], lambda: method)
+
+
+def answer_tests(inputs: list[str], method_for) -> None:
+    """Announce readiness, then call `method_for()` (the callable for one test) with each test's
+    arguments and send its result or failure; never returns."""
     write_all(RESULT_FD, child_frame(READY))
-    for test_input in job["inputs"]:
+    for test_input in inputs:
         try:
             args = [decode_argument(line) for line in test_input.split("\n") if line.strip()]
-            fn = getattr(cls(), func_name) if cls is not None else main.__dict__[func_name]
-            reply = child_frame(RESULT, encode_result(fn(*args)).encode("ascii"))
+            reply = child_frame(RESULT, encode_result(method_for()(*args)).encode("ascii"))
         except (TypeError, ValueError) as exc:
             text = _short(exc)
             kind = NOT_SERIALISABLE if "JSON serializable" in text or "Circular reference" in text else EXCEPTION

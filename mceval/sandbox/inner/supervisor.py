@@ -44,12 +44,15 @@ class Clock:
       but waiting for a CPU - over `limit` is TLE: a program that sleeps or blocks past its limit
       fails, while one slowed only by a loaded machine does not; a backstop still ends any test
       after `load_factor * limit + 2` s of wall time;
-    - without it, wall time over `wall_factor * limit + 2` s is TLE.
+    - without it, wall time over `wall_factor * limit + 2` s is TLE;
+    - with `wall_clock` (the lcb profile: LiveCodeBench's alarm), wall time over `limit` is TLE,
+      however loaded the machine (CPU time over `limit` still is).
     """
 
-    def __init__(self, meter, limit: float, wall_factor: float, load_factor: float) -> None:
+    def __init__(self, meter, limit: float, wall_factor: float, load_factor: float, wall_clock: bool = False) -> None:
         self.meter, self.limit = meter, limit
-        self.wall_limit = (load_factor if meter.measures_wait else wall_factor) * limit + 2.0
+        factor = load_factor if meter.measures_wait else wall_factor
+        self.wall_limit = limit if wall_clock else factor * limit + 2.0
         self.restart()
 
     def restart(self) -> None:
@@ -219,10 +222,13 @@ class Supervisor:
                 "memory_bytes": job["memory_bytes"], "max_output": job["max_output"],
                 "max_processes": job["max_processes"], **extra}
 
+    def clock(self, job: dict) -> Clock:
+        return Clock(self.meter, job["time_limit"], job["wall_factor"], job["load_factor"], job.get("wall_clock", False))
+
     def run_stdin_test(self, job: dict, test_input: str, index: int) -> tuple[dict, bytes]:
         cap = job["max_output"]
         child = self.spawn(self.child_job(job, job["time_limit"]), test_input.encode("utf-8", "surrogateescape"), cap)
-        clock = Clock(self.meter, job["time_limit"], job["wall_factor"], job["load_factor"])
+        clock = self.clock(job)
         status, exited_at = "ok", None
         while status == "ok" and exited_at is None:
             wait = clock.check()
@@ -283,7 +289,7 @@ class Supervisor:
         total = limit * max(1, n - start + 1) + 1
         child = self.spawn(self.child_job(job, total, func_name=job["func_name"], inputs=job["inputs"][start:]),
                            None, cap)
-        clock = Clock(self.meter, limit, job["wall_factor"], job["load_factor"])
+        clock = self.clock(job)
         index, ready = start, False
 
         def fail(status: str, ended: tuple[int, float] | None = None, **extra) -> int | None:
@@ -385,7 +391,8 @@ class Supervisor:
                 continue
             self.job_id, self.end = job.get("job"), len(job["inputs"])
             try:  # once per sample, here: test children receive the code object
-                job["namespace"], job["compiled"] = compile_solution(job["code"], job["mode"] == "functional")
+                job["namespace"], job["compiled"] = compile_solution(job["code"], job["mode"] == "functional",
+                                                                     job.get("profile", "microcoder"))
             except COMPILE_ERRORS as exc:
                 send_msg(self.wfd, {"op": "test", "index": -1, "status": "compile_error",
                                     "error": f"{type(exc).__name__}: {exc}"[:2000]})

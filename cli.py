@@ -121,12 +121,13 @@ def eval_command(
     output: Optional[Path] = typer.Option(None, "--output", help="Directory for samples.jsonl and summary.json (required)."),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Per-test CPU-time limit in seconds (default: the problem's, else 6)."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Parallel sandboxes (default: one per usable physical core)."),
-    memory_mb: Optional[int] = typer.Option(None, "--memory-mb", help="Per-test memory limit in MiB (default 1024)."),
+    memory_mb: Optional[int] = typer.Option(None, "--memory-mb", help="Per-test memory limit in MiB (default 1024); with --grading-profile lcb, which has none, it can only raise the safety cap (8192)."),
     all_tests: bool = typer.Option(
         False, "--all-tests", help="Run every test of each sample (fractional score in summary.json) instead of stopping at the first failure."
     ),
     comparison: str = typer.Option("microcoder", "--comparison", help="Output comparison: microcoder | lcb (with --bench also both: report the two side by side)."),
     extract: str = typer.Option("robust", "--extract", help="Code extraction for output_list: robust | lcb."),
+    grading_profile: str = typer.Option("microcoder", "--grading-profile", help="How programs run: microcoder (as a judge runs them) | lcb (as LiveCodeBench 28fef95 runs them: its import block, recursion limit, one Solution for all tests, its stdin, 6 s wall clock, no memory limit)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     # --bench: generate + grade + report on LiveCodeBench (mceval.bench.run_benchmark)
     bench: Optional[str] = typer.Option(None, "--bench", help="Benchmark: lcb-v6 (the 175-problem v6 slice), lcb-v1..lcb-v5, or lcb (use --release-version)."),
@@ -176,6 +177,7 @@ def eval_command(
     # Errors a user can fix (no sandbox, server down, vLLM missing, output dir not writable): one line, exit 2.
     user_errors: tuple[type[BaseException], ...] = (SandboxUnavailableError, ImportError, OSError)
     _check_output_folder(output)
+    _check_profile(grading_profile, comparison, memory_mb)
     if bench is not None:
         if problems is not None:
             _fail("--problems is for grading a problems file; with --bench the problems come from LiveCodeBench")
@@ -201,7 +203,8 @@ def eval_command(
                 server_dialect=server_dialect, request_timeout_s=request_timeout, stream=stream, use_cache=not no_cache,
                 generations=str(generations) if generations else None,
                 generations_temperature=temperature if generations else None, extract=extract,
-                truncation_policy=truncation_policy, comparison=comparison, missing_generations=missing_generations,
+                truncation_policy=truncation_policy, comparison=comparison, grading_profile=grading_profile,
+                missing_generations=missing_generations,
                 timeout_s=timeout, memory_mb=1024 if memory_mb is None else memory_mb, all_tests=all_tests, workers=workers,
                 progress=not quiet,
             )
@@ -228,6 +231,7 @@ def eval_command(
             evaluate_files, problems, generations, output,
             timeout_s=timeout, workers=workers, comparison=comparison, extract=extract, all_tests=all_tests,
             memory_mb=memory_mb, progress=not quiet, missing=missing_generations, grader=grader,
+            profile=grading_profile,
         )
     except user_errors as exc:
         if os.environ.get("MICROCODER_DEBUG") == "1":
@@ -243,6 +247,22 @@ def eval_command(
         how = ("counted as failures (LiveCodeBench requires every problem; --missing-generations skip leaves them out)"
                if missing_generations == "fail" else "left out of the averages (--missing-generations skip)")
         typer.echo(f"note: {len(summary.problems_without_generations)} problem(s) had no generations: {how}")
+
+
+def _check_profile(profile: str, comparison: str, memory_mb: int | None) -> None:
+    """The grading profile is its own choice: `--comparison lcb` judges outputs as LiveCodeBench
+    does and does not change how programs run (so `--comparison both` compares two judgements of
+    the same runs). A hint says how to run them as LiveCodeBench does too."""
+    from mceval.types import LCB_MEMORY_CAP_MB, PROFILES
+
+    if profile not in PROFILES:
+        _fail(f"--grading-profile must be {' or '.join(PROFILES)}, got {profile!r}")
+    if profile == "lcb" and memory_mb is not None and memory_mb < LCB_MEMORY_CAP_MB:
+        _fail(f"--memory-mb {memory_mb}: the lcb profile has no memory limit (LiveCodeBench sets none); "
+              f"--memory-mb can only raise its safety cap of {LCB_MEMORY_CAP_MB} MiB")
+    if comparison == "lcb" and profile == "microcoder":
+        typer.echo("note: --comparison lcb judges outputs as LiveCodeBench does, but programs run as a judge runs "
+                   "them; add --grading-profile lcb to run them as LiveCodeBench does too", err=True)
 
 
 @eval_app.command("serve")

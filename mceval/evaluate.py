@@ -34,11 +34,8 @@ from mcdata.io import read_text_file
 from mcdata.schema import Problem, SchemaError
 from mceval.extract import ExtractMode, extract_code
 from mceval.passk import mean_pass_at_k, reportable_ks
-from mceval.types import GradeConfig, SampleResult, Verdict
+from mceval.types import PROFILES, GradeConfig, SampleResult, Verdict
 
-# How programs are run. One profile today: MicroCoder's (real programs, fresh Solution() per test,
-# the problem's limits); recorded in every result file so a reader knows what produced it.
-GRADING_PROFILE = "microcoder"
 MissingGenerations = Literal["fail", "skip", "error"]
 MISSING_GENERATIONS: tuple[str, ...] = ("fail", "skip", "error")
 SAMPLES_FILE = "samples.jsonl"
@@ -185,15 +182,19 @@ def evaluate_files(
     progress: bool = True,
     missing: MissingGenerations = "fail",
     grader: str | None = None,
+    profile: str = "microcoder",
 ) -> EvalSummary:
     """`microcoder eval --problems P --generations G --output OUT`: load, validate, grade, report.
 
     `all_tests` runs every test of every sample (no early exit) so `test_pass_fraction` is a real
-    fractional score; by default a sample stops at its first failing test, as a judge does."""
+    fractional score; by default a sample stops at its first failing test, as a judge does.
+    `profile` is how programs run (`GradeConfig.profile`), recorded in every result file."""
     from mceval.lcb_format import load_lcb_problems
 
     if comparison not in ("microcoder", "lcb"):
         raise ValueError(f"--comparison must be 'microcoder' or 'lcb', got {comparison!r}")
+    if profile not in PROFILES:
+        raise ValueError(f"--grading-profile must be {' or '.join(PROFILES)}, got {profile!r}")
     if extract not in ("lcb", "robust"):
         raise ValueError(f"--extract must be 'lcb' or 'robust', got {extract!r}")
     if timeout_s is not None and timeout_s <= 0:
@@ -208,7 +209,7 @@ def evaluate_files(
     load_s = time.perf_counter() - started
     config = GradeConfig(
         timeout_s=timeout_s, workers=workers, comparison=comparison,  # type: ignore[arg-type]
-        early_exit=not all_tests, memory_mb=memory_mb or GradeConfig.memory_mb,
+        early_exit=not all_tests, memory_mb=memory_mb or GradeConfig.memory_mb, profile=profile,  # type: ignore[arg-type]
     )
     inputs = {
         "problems": {"path": str(problems_path), "sha256": sha256_file(problems_path)},
@@ -220,10 +221,10 @@ def evaluate_files(
         config,
         output_dir,
         progress=progress,
-        summary_extra={"inputs": inputs, "extract": extract, "grading_profile": GRADING_PROFILE},
+        summary_extra={"inputs": inputs, "extract": extract, "grading_profile": profile},
         load_s=load_s,
         missing=missing,
-        row_extra={"grading_profile": GRADING_PROFILE, "comparison": comparison, "extract": extract},
+        row_extra={"grading_profile": profile, "comparison": comparison, "extract": extract},
         grader=grader,
     )
 

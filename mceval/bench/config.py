@@ -12,6 +12,7 @@ from mceval.bench.truncation import TRUNCATION_POLICIES
 from mceval.bench.types import SamplingConfig
 from mceval.evaluate import MISSING_GENERATIONS
 from mceval.prompt_styles import PROMPT_STYLES
+from mceval.types import PROFILES
 
 ComparisonChoice = Literal["microcoder", "lcb", "both"]
 
@@ -53,6 +54,7 @@ class BenchConfig:
     extract: Literal["lcb", "robust"] = "robust"
     truncation_policy: str = "cut-answer-fails"
     comparison: ComparisonChoice = "microcoder"
+    grading_profile: str = "microcoder"  # how programs run: microcoder, or lcb (as LiveCodeBench runs them)
     missing_generations: str = "fail"
     timeout_s: float | None = None
     memory_mb: int = 1024
@@ -63,6 +65,7 @@ class BenchConfig:
     def __post_init__(self) -> None:
         choices = {
             "--comparison": (self.comparison, ("microcoder", "lcb", "both")),
+            "--grading-profile": (self.grading_profile, PROFILES),
             "--extract": (self.extract, ("lcb", "robust")),
             "--backend": (self.backend, ("hf", "openai", "vllm")),
             "--prompt-style": (self.prompt_style, ("auto", *PROMPT_STYLES)),

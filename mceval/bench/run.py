@@ -52,7 +52,6 @@ from mceval.bench.report import (
     write_plot,
 )
 from mceval.bench.truncation import graded_code
-from mceval.evaluate import GRADING_PROFILE
 from mceval.prompt_styles import TEXT_STYLES, build_prompt, resolve_prompt_style
 
 __all__ = ["CACHE_FILE", "BenchConfig", "ComparisonChoice", "run_benchmark"]
@@ -177,7 +176,8 @@ def run_benchmark(config: BenchConfig, console=None) -> dict[str, Any]:
     for position, mode in enumerate(config.comparisons):
         target = out if position == 0 else out / f"comparison_{mode}"
         grade_config = GradeConfig(timeout_s=config.timeout_s, workers=config.workers, comparison=mode,  # type: ignore[arg-type]
-                                   memory_mb=config.memory_mb, early_exit=not config.all_tests)
+                                   memory_mb=config.memory_mb, early_exit=not config.all_tests,
+                                   profile=config.grading_profile)  # type: ignore[arg-type]
         provenance = _provenance(config, mode, extract)
         grader_summaries[mode] = grade_generations(
             graded_problems, generations, grade_config, target, progress=config.progress,
@@ -202,10 +202,10 @@ def run_benchmark(config: BenchConfig, console=None) -> dict[str, Any]:
     lcb_folders = {}
     for mode in config.comparisons:
         provenance = _provenance(config, mode, extract)
-        folder = out / "livecodebench" / grading_label(GRADING_PROFILE, mode, extract)
+        folder = out / "livecodebench" / grading_label(config.grading_profile, mode, extract)
         files = write_lcb_files(folder, runs, mode, temperature, provenance)
         lcb_folders[mode] = {kind: str(Path(path).relative_to(out)) for kind, path in files.items()}
-    grading = {"grading_profile": GRADING_PROFILE, "extract": extract, "comparisons": config.comparisons,
+    grading = {"grading_profile": config.grading_profile, "extract": extract, "comparisons": config.comparisons,
                "truncation_policy": config.truncation_policy}
     atomic_write_text(out / "problems.jsonl", "".join(
         json.dumps(row, ensure_ascii=False) + "\n" for row in per_problem_rows(runs, config.comparisons, grading)))
@@ -226,7 +226,7 @@ def _code(text: str, completion, config: BenchConfig, extract: str) -> str | Non
 
 def _provenance(config: BenchConfig, comparison: str, extract: str) -> dict[str, Any]:
     """What produced a grading: written into its sample rows, summary and LiveCodeBench files."""
-    return {"grading_profile": GRADING_PROFILE, "comparison": comparison, "extract": extract,
+    return {"grading_profile": config.grading_profile, "comparison": comparison, "extract": extract,
             "truncation_policy": None if config.generations else config.truncation_policy}
 
 
@@ -261,7 +261,7 @@ def _summary(
         "prompt": prompt,
         "sampling": None if config.generations else config.sampling.to_dict(),
         "sampling_parameters": generation_stats.get("sampling_parameters"),
-        "grading_profile": GRADING_PROFILE,
+        "grading_profile": config.grading_profile,
         "extract": extract,
         "truncation_policy": None if config.generations else config.truncation_policy,
         "comparison": primary,

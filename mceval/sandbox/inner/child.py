@@ -23,6 +23,7 @@ import sys
 import traceback
 import types
 import weakref
+from typing import TYPE_CHECKING
 
 from . import lcb
 from .codec import decode_argument, encode_result
@@ -36,6 +37,9 @@ from .wire import (
     failure_frame,
     write_all,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 JOB_FD, RESULT_FD = 3, 4  # where the job memfd and the result pipe sit in the child
 SETUP_FAILED = 121  # exit status when the child could not set itself up (our fault, not the program's)
@@ -360,7 +364,7 @@ def run_functional_lcb(job: dict, code_obj: types.CodeType, solution_class: bool
     answer_tests(job["inputs"], lambda: method)
 
 
-def answer_tests(inputs: list[str], method_for) -> None:
+def answer_tests(inputs: list[str], method_for: Callable[[], Callable[..., object]]) -> None:
     """Announce readiness, then call `method_for()` (the callable for one test) with each test's
     arguments and send its result or failure; never returns."""
     write_all(RESULT_FD, child_frame(READY))

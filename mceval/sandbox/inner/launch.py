@@ -23,7 +23,7 @@ def _load_package() -> None:
     package = importlib.util.module_from_spec(spec)
     sys.modules[PACKAGE] = package
     spec.loader.exec_module(package)
-    for name in ("wire", "codec", "isolate", "meter", "scratch", "child", "zygote", "supervisor", "boot"):
+    for name in ("wire", "codec", "isolate", "meter", "scratch", "lcb", "child", "zygote", "supervisor", "boot"):
         __import__(f"{PACKAGE}.{name}")
 
 

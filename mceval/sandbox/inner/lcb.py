@@ -24,8 +24,13 @@ import os
 import sys
 import traceback
 import types
+from typing import TYPE_CHECKING
 
 from .wire import write_all
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from importlib.machinery import ModuleSpec
 
 COMMIT = "28fef95"  # github.com/LiveCodeBench/LiveCodeBench, the commit reproduced here
 
@@ -122,7 +127,7 @@ class _DisarmOnImport:
     functions; importing both in every test process would cost ~4 ms, so this lets the usual
     finders load them when a program asks, then nulls the same functions."""
 
-    def find_spec(self, name: str, path=None, target=None):
+    def find_spec(self, name: str, path: object = None, target: object = None) -> ModuleSpec | None:
         if name not in ("shutil", "subprocess"):
             return None
         for finder in sys.meta_path:
@@ -136,14 +141,16 @@ class _DisarmOnImport:
 
 
 class _NullingLoader:
-    def __init__(self, loader) -> None:
+    """Loads as `loader` does, then nulls the module's functions that LiveCodeBench nulls."""
+
+    def __init__(self, loader: object) -> None:
         self.loader = loader
 
-    def create_module(self, spec):
-        return self.loader.create_module(spec)
+    def create_module(self, spec: ModuleSpec) -> types.ModuleType | None:
+        return self.loader.create_module(spec)  # type: ignore[attr-defined]
 
     def exec_module(self, module: types.ModuleType) -> None:
-        self.loader.exec_module(module)
+        self.loader.exec_module(module)  # type: ignore[attr-defined]
         _null(module)
 
 
@@ -152,7 +159,7 @@ def new_module() -> types.ModuleType:
     return types.ModuleType("tmp_sol", "")
 
 
-def entry(module: types.ModuleType, solution_class: bool, name: str):
+def entry(module: types.ModuleType, solution_class: bool, name: str) -> Callable[..., object] | None:
     """What LiveCodeBench calls: `name` on ONE `Solution()` when the text names the class (built
     now, so its errors are the whole sample's), else on the module; None when there is none."""
     owner = module.Solution() if solution_class else module  # type: ignore[attr-defined]
@@ -194,7 +201,7 @@ class _StandInBuffer:
         return self._data.split(b"\n")[0] + b"\n"
 
 
-def _patch_original_stdin(original, text: str) -> None:
+def _patch_original_stdin(original: io.TextIOWrapper, text: str) -> None:
     """LiveCodeBench patches read/readline/readlines on the process's own sys.stdin object (the
     one a program reaches through `from sys import stdin`, bound before the test): readline()
     there gives the input's lines one by one WITHOUT their newline, then raises StopIteration."""

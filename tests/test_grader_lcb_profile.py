@@ -112,17 +112,16 @@ def test_the_lcb_profile_keeps_samples_apart() -> None:
     """The lcb profile runs programs differently, never elsewhere: an attacker scanning its own
     memory finds nothing of the sample before or after it (functional and stdin, one worker)."""
     secret = token()
-    problem = functional_problem("lcb-mem-fn", f'"{secret}"')
-    victim = (problem, f"class Solution:\n    def answer(self, x):\n        return {secret!r}\n")
-    attacker = (problem, MEMORY_SCAN + "class Solution:\n    def answer(self, x):\n        return scan_memory()\n")
-    got = both_orders(attacker, victim, profile="lcb")
-    assert [got[k].verdict for k in ("attacker first", "victim", "attacker after")] == [
-        Verdict.WA, Verdict.AC, Verdict.WA], [explain(r) for r in got.values()]
-    stdin = stdin_problem("lcb-mem-stdin", secret)
-    got = both_orders((stdin, MEMORY_SCAN + "input()\nprint(scan_memory())\n"),
-                      (stdin, f"input()\nprint({secret!r})\n"), profile="lcb")
-    assert [got[k].verdict for k in ("attacker first", "victim", "attacker after")] == [
-        Verdict.WA, Verdict.AC, Verdict.WA], [explain(r) for r in got.values()]
+    functional, stdin = functional_problem("lcb-mem-fn", f'"{secret}"'), stdin_problem("lcb-mem-stdin", secret)
+    pairs = [  # (attacker, victim)
+        ((functional, MEMORY_SCAN + "class Solution:\n    def answer(self, x):\n        return scan_memory()\n"),
+         (functional, f"class Solution:\n    def answer(self, x):\n        return {secret!r}\n")),
+        ((stdin, MEMORY_SCAN + "input()\nprint(scan_memory())\n"), (stdin, f"input()\nprint({secret!r})\n")),
+    ]
+    for attacker, victim in pairs:
+        got = both_orders(attacker, victim, profile="lcb")
+        assert [got[k].verdict for k in ("attacker first", "victim", "attacker after")] == [
+            Verdict.WA, Verdict.AC, Verdict.WA], [explain(r) for r in got.values()]
 
 
 def test_the_lcb_profile_shows_the_sandbox_filesystem(tmp_path: Path) -> None:

@@ -30,23 +30,24 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import yaml  # noqa: E402
+import yaml
 
-import mceval  # noqa: E402
-from mcdata.collect import CollectConfig, SourceSpec, collect  # noqa: E402
-from mcdata.report import BuildReport  # noqa: E402
-from mcdata.schema import Problem, SchemaError  # noqa: E402
-from mceval.bench.backends.hf import HFBackend  # noqa: E402
-from mceval.bench.types import SamplingConfig  # noqa: E402
-from mceval.extract import extract_code  # noqa: E402
-from mceval.leetcode_format import UnsupportedProblem, problem_from_leetcodedataset_row  # noqa: E402
-from mceval.prompt_styles import build_prompt  # noqa: E402
+import mceval
+from mcdata.collect import CollectConfig, SourceSpec, collect
+from mcdata.report import BuildReport
+from mcdata.schema import Problem, SchemaError
+from mceval.bench.backends.hf import HFBackend
+from mceval.bench.types import SamplingConfig
+from mceval.extract import extract_code
+from mceval.leetcode_format import UnsupportedProblem, problem_from_leetcodedataset_row
+from mceval.prompt_styles import build_prompt
 
 MICROCODER = str(Path(sys.executable).parent / "microcoder")
 PROMPT_STYLE = "plain"
@@ -79,21 +80,40 @@ def candidate_problems(data: Path, limit: int) -> list[Problem]:
 
 # ------------------------------------------------------------------------------------ sampling
 def sample_and_grade(model: str, problems: Sequence[Problem], n: int, args: argparse.Namespace,
-                     seed: int) -> dict[str, list[str]]:
-    """{problem_id: [verdict per sample]} for n samples of each problem from `model`."""
-    backend = HFBackend(model, seed=seed)
-    sampling = SamplingConfig(n=n, temperature=args.temperature, top_p=1.0, max_tokens=args.max_tokens, seed=seed)
-    items, owners = [], []
-    started = time.perf_counter()
-    try:
-        prompts = [build_prompt(p, PROMPT_STYLE) for p in problems]
-        for done, (index, completions) in enumerate(backend.iter_generate(prompts, sampling), 1):
-            for completion in completions:
-                items.append((problems[index], extract_code(completion.text)))
-                owners.append(problems[index].problem_id)
-            print(f"  sampled {done}/{len(problems)} problems ({time.perf_counter() - started:.0f} s)", flush=True)
-    finally:
-        backend.close()
+                     seed: int, codes_file: Path) -> dict[str, list[str]]:
+    """{problem_id: [verdict per sample]} for n samples of each problem from `model`.
+
+    The extracted code of each problem is appended to `codes_file` as soon as it is sampled, so an
+    interrupted phase resumes at the first problem it had not finished (sampling is the slow part).
+    """
+    codes: dict[str, list[str]] = {}
+    if codes_file.is_file():
+        for line in codes_file.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:  # the line in flight when the run stopped
+                continue
+            codes[row["problem_id"]] = row["codes"]
+    todo = [p for p in problems if p.problem_id not in codes]
+    if codes:
+        print(f"  resuming: {len(problems) - len(todo)} of {len(problems)} problems already sampled", flush=True)
+    if todo:
+        backend = HFBackend(model, seed=seed)
+        sampling = SamplingConfig(n=n, temperature=args.temperature, top_p=1.0, max_tokens=args.max_tokens, seed=seed)
+        started = time.perf_counter()
+        try:
+            prompts = [build_prompt(p, PROMPT_STYLE) for p in todo]
+            with open(codes_file, "a", encoding="utf-8") as sink:
+                for done, (index, completions) in enumerate(backend.iter_generate(prompts, sampling), 1):
+                    problem_codes = [extract_code(c.text) for c in completions]
+                    codes[todo[index].problem_id] = problem_codes
+                    sink.write(json.dumps({"problem_id": todo[index].problem_id, "codes": problem_codes}) + "\n")
+                    sink.flush()
+                    print(f"  sampled {done}/{len(todo)} problems ({time.perf_counter() - started:.0f} s)", flush=True)
+        finally:
+            backend.close()
+    items = [(p, code) for p in problems for code in codes[p.problem_id]]
+    owners = [p.problem_id for p in problems for _ in codes[p.problem_id]]
     verdicts: dict[str, list[str]] = defaultdict(list)
     for owner, result in zip(owners, mceval.grade(items, mceval.GradeConfig())):
         verdicts[owner].append(result.verdict.value)
@@ -232,7 +252,8 @@ def main() -> None:
     candidates = candidate_problems(args.data, args.candidates)
     by_id = {p.problem_id: p for p in candidates}
     print(f"probe: {len(candidates)} candidates x {args.probe_k} samples", flush=True)
-    probe = cached(out / "probe.json", lambda: sample_and_grade(args.model, candidates, args.probe_k, args, args.seed))
+    probe = cached(out / "probe.json", lambda: sample_and_grade(args.model, candidates, args.probe_k, args, args.seed,
+                                                              out / "probe_codes.jsonl"))
     rates = {pid: sum(v == "AC" for v in vs) / len(vs) for pid, vs in probe.items()}
     chosen = sorted((pid for pid, r in rates.items() if low <= r <= high), key=lambda pid: (rates[pid], pid))
     train_ids, heldout_ids = chosen[0::2], chosen[1::2]
@@ -245,14 +266,16 @@ def main() -> None:
     heldout = [by_id[pid] for pid in heldout_ids]
 
     print("before: base model on the held-out problems", flush=True)
-    before = cached(out / "eval_before.json", lambda: sample_and_grade(args.model, heldout, args.eval_n, args, args.seed + 1))
+    before = cached(out / "eval_before.json", lambda: sample_and_grade(args.model, heldout, args.eval_n, args, args.seed + 1,
+                                                                   out / "before_codes.jsonl"))
     dataset = build_training_set([by_id[pid] for pid in train_ids], out)
     arms: dict[str, Any] = {}
     for arm in [a for a in args.arms.split(",") if a]:
         print(f"train: {arm}", flush=True)
         final = train_arm(arm, dataset, out / "runs" / arm, args)
         after = cached(out / f"eval_after_{arm}.json",
-                       lambda: sample_and_grade(str(final), heldout, args.eval_n, args, args.seed + 1))
+                       lambda: sample_and_grade(str(final), heldout, args.eval_n, args, args.seed + 1,
+                                                        out / f"after_{arm}_codes.jsonl"))
         metrics = [json.loads(line) for line in (out / "runs" / arm / "metrics.jsonl").read_text().splitlines()]
         arms[arm] = {"pass@1": pass_at_1(after), "ci95": bootstrap(after, None), "change": pass_at_1(after) - pass_at_1(before),
                      "change_ci95": bootstrap(before, after), "train_reward_first": metrics[0].get("reward_mean"),

@@ -392,7 +392,8 @@ class MicroCoderGRPOTrainer(GRPOTrainer):
         with open(path, "a", encoding="utf-8") as f:
             for i, prompt_index in enumerate(prompt_indices):
                 row = {
-                    "step": step + 1, "prompt_index": prompt_index,  # the round's `step` in metrics.jsonl "response_index": i % group, "verdict": verdicts[i],
+                    "step": step + 1,  # the round's `step` in metrics.jsonl
+                    "prompt_index": prompt_index, "response_index": i % group, "verdict": verdicts[i],
                     "truncated": bool(mask.truncated[i]), "non_incorrect": bool(mask.non_incorrect[i]),
                     "repetitive": bool(mask.repetitive[i]), "eligible": bool(mask.eligible[i]),
                     "uniform": None if mask.uniform[i] != mask.uniform[i] else float(mask.uniform[i]),

@@ -55,7 +55,7 @@ def test_two_rounds_with_the_real_model(tmp_path: Path) -> None:
     assert all(not d["masked"] or (d["truncated"] and d["eligible"]) for d in decisions)
     for row, step in zip(rows, (1, 2)):  # the metrics saw the same lengths
         mine = [d for d in decisions if d["step"] == step]
-        assert row["mc/masked_fraction"] == pytest.approx(sum(d["masked"] for d in mine) / len(mine))
+        assert row["masked_fraction"] == pytest.approx(sum(d["masked"] for d in mine) / len(mine))
 
     # the saved policy loads into `microcoder eval` like any local model
     final = run_dir / "final"

@@ -89,7 +89,7 @@ def _check_output_file(path: Path | None, option: str = "--output") -> None:
 
 def _run(fn, *args, **kwargs):
     """Call a library function, turning expected user errors into one-line messages."""
-    from mcdata.schema import SchemaError
+    from mccore.schema import SchemaError
 
     try:
         return fn(*args, **kwargs)
@@ -183,10 +183,10 @@ def eval_command(
             _fail("--problems is for grading a problems file; with --bench the problems come from LiveCodeBench")
         if grader is not None:
             _fail("--grader applies to grading a problems file; --bench grades in this process")
-        from mceval.bench.backends.openai_compat import ServerError
         from mceval.bench.config import json_object
         from mceval.bench.run import BenchConfig, run_benchmark
-        from mceval.bench.types import SamplingConfig
+        from mcgen.backends.openai_compat import ServerError
+        from mcgen.types import SamplingConfig
 
         try:
             config = _run(

@@ -28,9 +28,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mcdata.collect import CollectConfig, SourceSpec, collect  # noqa: E402
-from mcdata.pipeline import BuildConfig, clean_stream, default_lcb_reference  # noqa: E402
 from mcdata.decontaminate import DecontamConfig  # noqa: E402
 from mcdata.dedup import DedupConfig, choose_copies, resolve_duplicates  # noqa: E402
+from mcdata.pipeline import BuildConfig, clean_stream, default_lcb_reference  # noqa: E402
 from mcdata.report import BuildReport  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"

@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from lcb_layout_grader import IMPORTS, grade_lcb_layout  # noqa: E402
 
 import mceval  # noqa: E402
-from mcdata.schema import Problem  # noqa: E402
+from mccore.schema import Problem  # noqa: E402
 from mceval import GradeConfig, Verdict  # noqa: E402
 from mceval.leetcode_format import UnsupportedProblem, problem_from_leetcodedataset_row  # noqa: E402
 

@@ -5,7 +5,7 @@ watchdogs, and extraction runs on raw model text: both must be linear in the out
 bounded in memory. For every comparison mode (stdout and functional, `microcoder` and `lcb`) and
 every extraction mode (`robust`, `lcb`) this feeds hostile outputs of `--cap` bytes (default: the
 grader's output cap, `GradeConfig().max_output_bytes`) through the real entry points
-(`mceval.grader.judge_observation`, `mceval.extract.extract_code`) and prints per case:
+(`mceval.grader.judge_observation`, `mcgen.extract.extract_code`) and prints per case:
 
 * time at the cap (best of up to 5 runs within 2 s), and its ratio to a linear baseline measured
   in the same run on the same data (`split()` of the bytes or text the judge receives);
@@ -32,11 +32,11 @@ from typing import Callable
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from mcdata.schema import TestCase  # noqa: E402
-from mceval.extract import extract_code  # noqa: E402
+from mccore.schema import TestCase  # noqa: E402
 from mceval.grader import judge_observation  # noqa: E402
 from mceval.sandbox import Observation  # noqa: E402
 from mceval.types import GradeConfig, Verdict  # noqa: E402
+from mcgen.extract import extract_code  # noqa: E402
 
 # Bounds the run asserts. The ratio and memory bounds leave room for a loaded machine; a quadratic
 # path exceeds all three by orders of magnitude at the cap (16,000 digits took 11 s before).

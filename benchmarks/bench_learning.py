@@ -40,14 +40,14 @@ sys.path.insert(0, str(REPO))
 import yaml
 
 import mceval
+from mccore.schema import Problem, SchemaError
 from mcdata.collect import CollectConfig, SourceSpec, collect
 from mcdata.report import BuildReport
-from mcdata.schema import Problem, SchemaError
-from mceval.bench.backends.hf import HFBackend
-from mceval.bench.types import SamplingConfig
-from mceval.extract import extract_code
 from mceval.leetcode_format import UnsupportedProblem, problem_from_leetcodedataset_row
-from mceval.prompt_styles import build_prompt
+from mcgen.backends.hf import HFBackend
+from mcgen.extract import extract_code
+from mcgen.prompt_styles import build_prompt
+from mcgen.types import SamplingConfig
 
 MICROCODER = str(Path(sys.executable).parent / "microcoder")
 PROMPT_STYLE = "plain"

@@ -44,7 +44,7 @@ TARGET_RATIO = 1.05
 
 def make_problems(n: int):
     """Simple stdin problems with real tests, so the grader does real work on any code it finds."""
-    from mcdata.schema import Problem, TestCase
+    from mccore.schema import Problem, TestCase
 
     return [
         Problem(
@@ -124,7 +124,7 @@ def summary(timer, cycle: int, additions_s: float = 0.0) -> dict[str, float]:
 def run_plain(problems, a) -> float:
     from trl import GRPOConfig, GRPOTrainer
 
-    from mceval.tiny_model import build_tiny_model
+    from mcgen.tiny_model import build_tiny_model
     from mctrain.data import prompt_dataset
     from mctrain.reward import CodeReward
 
@@ -147,13 +147,11 @@ def run_plain(problems, a) -> float:
 
 
 def run_microcoder(problems, a) -> dict[str, float]:
-    from mceval.tiny_model import build_tiny_model
+    from mcgen.tiny_model import build_tiny_model
     from mctrain.config import MicroCoderGRPOConfig
     from mctrain.metrics import MetricsJsonlCallback
     from mctrain.train import run_training
-    from mctrain.trainer import MicroCoderGRPOTrainer
-
-    from mctrain.trainer import _RoundHooks
+    from mctrain.trainer import MicroCoderGRPOTrainer, _RoundHooks
 
     # Time the code MicroCoder adds on top of TRL: the per-response facts, masking + diversity + metrics,
     # the log-prob head re-patch, the length schedule, the failure check after the reward gather, the

@@ -1,6 +1,6 @@
 """The dataset card: README.md with Hub YAML metadata, what the build checked, and a histogram image.
 
-The YAML `dataset_info` is generated from `mcdata.schema.problem_features()` by `datasets`
+The YAML `dataset_info` is generated from `mccore.schema.problem_features()` by `datasets`
 itself (`DatasetInfosDict.to_dataset_card_data`), so the card can never disagree with the
 Parquet schema; `num_bytes`/`dataset_size` are the uncompressed sizes (what the Hub means by them),
 `download_size` the files' size. `configs` points the default config's splits at `data/{split}-*`
@@ -13,14 +13,15 @@ license with a link.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from mcdata.atomic import atomic_savefig, atomic_write_text
+from mccore.atomic import atomic_savefig, atomic_write_text
+from mccore.schema import Problem, problem_features
 from mcdata.licenses import LICENSE_URLS, UPSTREAMS, upstream_name
 from mcdata.report import BuildReport
-from mcdata.schema import Problem
 from mcdata.write import uncompressed_bytes
 
 HISTOGRAM = "stats.png"
@@ -81,7 +82,7 @@ class DatasetStats:
         self.tests += len(problem.tests)
 
     @classmethod
-    def of(cls, problems: Iterable[Problem]) -> "DatasetStats":
+    def of(cls, problems: Iterable[Problem]) -> DatasetStats:
         stats = cls()
         for problem in problems:
             stats.add(problem)
@@ -139,7 +140,6 @@ def card_metadata(stats: DatasetStats, data_files: list[Path], cfg: CardConfig, 
     from datasets.info import DatasetInfosDict
     from huggingface_hub import DatasetCardData
 
-    from mcdata.schema import problem_features
 
     splits_found = sorted({_split_of(f) for f in data_files}, key=lambda s: (s != "train", s))
     info = DatasetInfo(features=problem_features())
@@ -251,7 +251,7 @@ def render_card(stats: DatasetStats, report: BuildReport, data_files: list[Path]
 Competitive-programming problems with test cases for reinforcement learning of code models,
 built with `microcoder build-dataset` (collection -> processing -> decontamination ->
 verification -> deduplication -> difficulty filtering). One row per problem; the schema is MicroCoder's
-`Problem` (`mcdata/schema.py`): stdin/stdout problems have `func_name` null, functional
+`Problem` (`mccore/schema.py`): stdin/stdout problems have `func_name` null, functional
 (LeetCode-style) problems name the `Solution` method, with one JSON value per input line.
 `stats` is a JSON string with what the stages recorded (verification, flags, difficulty scores).
 {verl}

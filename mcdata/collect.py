@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
+from mccore.schema import Problem, SchemaError
 from mcdata.adapters import get_adapter
 from mcdata.io import RowReadError, iter_rows
 from mcdata.report import BuildReport, StageCounts
-from mcdata.schema import Problem, SchemaError
 
 STAGE = "collect"
 
@@ -41,7 +41,7 @@ class SourceSpec:
     location: str
 
     @classmethod
-    def parse(cls, text: str) -> "SourceSpec":
+    def parse(cls, text: str) -> SourceSpec:
         fmt, sep, location = text.partition("=")
         if not sep or not fmt.strip() or not location.strip():
             raise ValueError(f"--source {text!r}: expected FORMAT=PATH_OR_HUB_ID, e.g. apps=data/apps.jsonl")

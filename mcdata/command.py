@@ -12,7 +12,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mcdata.pipeline import BuildConfig, BuildResult, build_dataset, default_lcb_reference
+from mcdata.pipeline import (
+    BuildConfig,
+    BuildResult,
+    build_dataset,
+    default_lcb_reference,
+)
+from mceval.pool import parse_spec
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "difficulty": ("none", "pass-rate", "predict"),
@@ -111,7 +117,6 @@ def validate(opts: BuildOptions) -> None:
         )
     if opts.difficulty == "predict" and not (opts.judge_model or opts.model or (opts.judge_base_url or opts.base_url)):
         raise ValueError("--difficulty predict needs a judge: --judge-model NAME or --model NAME")
-    from mceval.pool import parse_spec
 
     parse_spec(opts.grader)
 

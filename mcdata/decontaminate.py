@@ -27,22 +27,23 @@ window and their date range, so the card can say what the build was checked agai
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
-from typing import Any, Iterable, Iterator
 
+from mccore.schema import Problem
 from mcdata.adapters.base import RowError, loads_lenient
 from mcdata.identifiers import problem_keys, reference_keys
 from mcdata.io import RowReadError, iter_rows
 from mcdata.report import BuildReport
-from mcdata.schema import Problem
 from mcdata.text import match_words, ngram_hashes
 from mcdata.window import EvalWindow, parse_date
 
 STAGE = "decontaminate"
-_QUESTION = re.compile(r"### Question:\s*\n(.*?)\n+### (?:Format|Answer):", re.S)
+_QUESTION = re.compile(r"### Question:\s*\n(.*?)\n+### (?:Format|Answer):", re.DOTALL)
 
 
 @dataclass

@@ -27,26 +27,26 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
-from typing import Iterable, Iterator
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
+from mccore.schema import Problem
 from mcdata.parallel import chunked, ordered_map
 from mcdata.report import BuildReport
-from mcdata.schema import Problem
 from mcdata.text import match_words, ngram_hashes
 
 STAGE = "dedup"
 _SEED = 1
 _SAMPLE = 8  # bottom-k test hashes per problem in the candidate index
 _SENTENCE_END = re.compile(r"[.\n]")
-_CONSTRAINT = re.compile(r"<=|≤|\\le|<|at most|not exceed|up to", re.I)
+_CONSTRAINT = re.compile(r"<=|≤|\\le|<|at most|not exceed|up to", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_VERSION = re.compile(r"\b(easy|easier|simple|medium|hard|harder|extreme)\s+version\b", re.I)
-_ROMAN_SUFFIX = re.compile(r"[-_ ](i{1,3}|iv|v|vi{0,3})$", re.I)
+_VERSION = re.compile(r"\b(easy|easier|simple|medium|hard|harder|extreme)\s+version\b", re.IGNORECASE)
+_ROMAN_SUFFIX = re.compile(r"[-_ ](i{1,3}|iv|v|vi{0,3})$", re.IGNORECASE)
 
 
 @dataclass

@@ -12,14 +12,16 @@ evaluator's LiveCodeBench prompt, so training and evaluation see problems the sa
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mcdata.atomic import atomic_path
-from mcdata.schema import Problem
+from mccore.atomic import atomic_path
+from mccore.schema import Problem
+from mcgen.prompts import build_chat_messages
 
 _MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string())])
 SCHEMA = pa.schema([
@@ -35,8 +37,6 @@ SCHEMA = pa.schema([
 
 
 def verl_row(problem: Problem, split: str, index: int) -> dict[str, Any]:
-    from mceval.prompts import build_chat_messages
-
     ground_truth = {
         "inputs": [t.input for t in problem.tests],
         "outputs": [t.output for t in problem.tests],

@@ -7,17 +7,20 @@ first, so an offline machine with a warm cache works) and read like local files,
 benchmark does. Other repos stream through `datasets.load_dataset(..., streaming=True)`. Every
 source can pin a revision (`#<commit or tag>`) and name files inside the repo (`/PATH` or a glob),
 and each adapter has its own default split (LiveCodeBench has only `test`). An unreachable Hub
-fails in one line within seconds (`mcdata.hub.check_hub_reachable`), not after minutes of retries.
+fails in one line within seconds (`mccore.hub.check_hub_reachable`), not after minutes of retries.
 """
 
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
+from mccore.hub import HubUnreachableError, check_hub_reachable, hub_offline
 from mcdata.io import RowReadError, RowRef, iter_file_rows
+from mceval.bench.lcb_data import version_files
 
 # Adapters whose usual Hub repo has no `train` split.
 DEFAULT_SPLITS: dict[str, str] = {"lcb": "test"}
@@ -45,7 +48,7 @@ class HubSpec:
     data_files: str | None = None
 
     @classmethod
-    def parse(cls, text: str) -> "HubSpec":
+    def parse(cls, text: str) -> HubSpec:
         text, _, revision = text.partition("#")
         split = None
         if "@" in text:
@@ -78,8 +81,6 @@ def raw_patterns(spec: HubSpec, format: str | None) -> tuple[str, ...] | None:
     if layout is None:
         return None
     if spec.repo_id == "livecodebench/code_generation_lite" and spec.config:
-        from mceval.bench.lcb_data import version_files
-
         return tuple(version_files(spec.config))
     split = spec.split_for(format)
     if split not in layout:
@@ -88,8 +89,6 @@ def raw_patterns(spec: HubSpec, format: str | None) -> tuple[str, ...] | None:
 
 
 def _check_reachable(spec: HubSpec, format: str | None) -> None:
-    from mcdata.hub import HubUnreachableError, check_hub_reachable, hub_offline
-
     if hub_offline():
         return
     try:

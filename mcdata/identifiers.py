@@ -12,9 +12,10 @@ APPS/TACO URLs). All map to `platform:id` keys here.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from mcdata.schema import Problem
+from mccore.schema import Problem
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
 _ATCODER = re.compile(r"^(?:abc|arc|agc|ahc)\d{3}_[a-z]\d?$")

@@ -14,14 +14,24 @@ build with one error naming the file and the last row read. A folder written by
 from __future__ import annotations
 
 import codecs
-import gzip
 import io
 import json
 import os
-import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import Any
+
+from mccore.folder import REPORT_NAME, WORK_DIR_NAME, require_complete
+from mccore.hub import looks_like_local_path
+from mccore.textfile import (
+    ARCHIVE_ERRORS,
+    InputFileError,
+    archive_error,
+    open_raw,
+    read_text_file,
+    text_encoding,
+)
 
 LOCAL_SUFFIXES = (".jsonl", ".json", ".parquet", ".jsonl.gz", ".json.gz", ".ndjson", ".arrow")
 # Files a build writes next to its data; a folder source never reads them as rows.
@@ -48,10 +58,6 @@ class RowReadError(ValueError):
         super().__init__(f"{ref}: {reason}")
 
 
-class InputFileError(ValueError):
-    """A whole input file is unusable (corrupt or truncated archive, not JSON, not Parquet)."""
-
-
 def _suffix(path: Path) -> str:
     name = path.name.lower()
     for suffix in sorted(LOCAL_SUFFIXES, key=len, reverse=True):
@@ -68,8 +74,6 @@ def local_files(path: Path) -> list[Path]:
             raise ValueError(f"{path}: unsupported file type (expected one of {', '.join(LOCAL_SUFFIXES)})")
         return [path]
     if path.is_dir():
-        from mcdata.folder import REPORT_NAME, WORK_DIR_NAME, require_complete
-
         if (path / REPORT_NAME).exists() or (path / WORK_DIR_NAME).exists():
             return require_complete(path)  # a built dataset: its shards, and only a finished one
         files = sorted(
@@ -83,47 +87,12 @@ def local_files(path: Path) -> list[Path]:
     raise FileNotFoundError(f"{path}: no such file or folder")
 
 
-def _raw(path: Path) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
-
-
-def _encoding(head: bytes) -> str:
-    """UTF-16 when the file starts with its byte-order mark, else UTF-8 (a UTF-8 BOM is skipped)."""
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    return "utf-8-sig"
-
-
-def _archive_error(path: Path, exc: BaseException, after: str) -> InputFileError:
-    return InputFileError(f"{path}: truncated or corrupt compressed file ({type(exc).__name__}: {exc}) after {after}")
-
-
-_ARCHIVE_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
-
-
-def read_text_file(path: str | Path) -> str:
-    """A whole text file (UTF-8, optionally with a BOM, or UTF-16 with one), gunzipped when its name
-    ends in .gz; raises InputFileError naming the file when it cannot be decoded."""
-    path = Path(path)
-    try:
-        with _raw(path) as fh:
-            data = fh.read()
-    except _ARCHIVE_ERRORS as exc:
-        raise _archive_error(path, exc, "reading") from None
-    try:
-        return data.decode(_encoding(data[:4]))
-    except UnicodeDecodeError as exc:
-        raise InputFileError(
-            f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); re-save it as UTF-8"
-        ) from None
-
-
 def _jsonl_rows(path: Path) -> Iterator[tuple[RowRef, dict[str, Any] | RowReadError]]:
     n = 0
     try:
-        with _raw(path) as fh:
+        with open_raw(path) as fh:
             head = fh.peek(4)[:4] if hasattr(fh, "peek") else b""
-            if _encoding(head) == "utf-16":
+            if text_encoding(head) == "utf-16":
                 lines: Any = io.TextIOWrapper(fh, encoding="utf-16")
             else:
                 lines = fh
@@ -145,8 +114,8 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[RowRef, dict[str, Any] | RowReadEr
                     yield ref, RowReadError(ref, f"invalid JSON: {exc.msg} at column {exc.colno}")
                     continue
                 yield ref, row if isinstance(row, dict) else RowReadError(ref, "row is not a JSON object")
-    except _ARCHIVE_ERRORS as exc:
-        raise _archive_error(path, exc, f"row {n}") from None
+    except ARCHIVE_ERRORS as exc:
+        raise archive_error(path, exc, f"row {n}") from None
     except UnicodeDecodeError as exc:  # inside a UTF-16 file
         raise InputFileError(f"{path}: not valid UTF-16 text after row {n} ({exc.reason})") from None
 
@@ -227,7 +196,6 @@ def iter_rows(location: str | os.PathLike, *, format: str | None = None) -> Iter
         for file in local_files(path):
             yield from iter_file_rows(file)
         return
-    from mcdata.hub import looks_like_local_path
 
     text = str(location)
     if looks_like_local_path(text.split("@", 1)[0].split(":", 1)[0].split("#", 1)[0]) or not looks_like_hub_id(text):

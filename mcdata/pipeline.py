@@ -13,7 +13,7 @@ phases and, inside the verify and pass-rate phases (they run code), finished chu
 directory carries a fingerprint of its configuration and inputs: change either and that phase and
 the ones after it are rebuilt.
 
-A dataset folder is complete or visibly not (`mcdata.folder`): the card (README.md) of an earlier
+A dataset folder is complete or visibly not (`mccore.folder`): the card (README.md) of an earlier
 build is removed before anything is written, and the new card is written last, so a folder an
 interrupted build left behind has no card and `train`/`eval` refuse it; rerunning finishes it.
 Memory stays bounded: only the dedup index and the decontamination n-grams grow with the data.
@@ -25,23 +25,36 @@ import dataclasses
 import hashlib
 import json
 import shutil
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Literal
+from typing import Any, Literal
 
+from mccore.atomic import atomic_write_text
+from mccore.folder import CARD_NAME
+from mccore.schema import Problem
 from mcdata import progress
-from mcdata.atomic import atomic_write_text
 from mcdata.card import HISTOGRAM, CardConfig, DatasetStats, write_card
 from mcdata.collect import CollectConfig, SourceSpec, collect
 from mcdata.decontaminate import DecontamConfig, decontaminate
-from mcdata.dedup import DedupConfig, choose_copies, group_duplicates, resolve_duplicates
-from mcdata.folder import CARD_NAME
+from mcdata.dedup import (
+    DedupConfig,
+    choose_copies,
+    group_duplicates,
+    resolve_duplicates,
+)
 from mcdata.parallel import chunked
 from mcdata.process import ProcessConfig, process
 from mcdata.report import BuildReport
-from mcdata.schema import Problem
-from mcdata.write import WriteConfig, count_rows, read_parquet, remove_other_splits, write_parquet, write_shards
+from mcdata.write import (
+    WriteConfig,
+    count_rows,
+    read_parquet,
+    remove_other_splits,
+    write_parquet,
+    write_shards,
+)
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 Difficulty = Literal["none", "pass-rate", "predict"]
@@ -291,7 +304,7 @@ def _contaminated_groups(report: BuildReport) -> dict[str, str]:
 
 def remove_card(output: Path) -> None:
     """Before a build writes anything, the old card goes: until the new one is written last, the
-    folder reads as unfinished (`mcdata.folder.require_complete`)."""
+    folder reads as unfinished (`mccore.folder.require_complete`)."""
     for name in (CARD_NAME, HISTOGRAM):
         (output / name).unlink(missing_ok=True)
 
@@ -335,7 +348,7 @@ def _run_phases(specs: list[SourceSpec], cfg: BuildConfig) -> tuple[Phase, list[
         phase = Phase(root, "2-verify", fp, cfg.resume)
         if phase.done:
             resumed.append("verify")
-        stage = lambda chunk, r: r.run_stage("verify", verify_problems, chunk, cfg.verify)  # noqa: E731
+        stage = lambda chunk, r: r.run_stage("verify", verify_problems, chunk, cfg.verify)
         with progress.phase("verify", last.rows(), cfg.progress and not phase.done):
             reports.append(_run_chunked(phase, last.read(), stage, cfg))
         last = phase
@@ -372,7 +385,7 @@ def _difficulty_phase(root: Path, fp: str, last: Phase, cfg: BuildConfig, report
     if cfg.difficulty == "pass-rate":
         ids = sources_by_id(last.read())
         run = partial(pass_rate_filter, id_sources=ids)
-        stage = lambda chunk, r: r.run_stage("pass_rate", run, chunk, cfg.pass_rate)  # noqa: E731
+        stage = lambda chunk, r: r.run_stage("pass_rate", run, chunk, cfg.pass_rate)
         with progress.phase("pass rates", total, cfg.progress and not phase.done):
             reports.append(_run_chunked(phase, last.read(), stage, cfg))
     else:

@@ -15,12 +15,13 @@ those) and `upstream_defects` (scrape defects such as lost superscripts), never 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Literal
+from typing import Literal
 
+from mccore.schema import Problem, TestCase
 from mcdata.checks import has_tolerance, judge_needs, upstream_defects
 from mcdata.report import BuildReport
-from mcdata.schema import Problem, TestCase
 from mcdata.text import normalise_statement
 
 STAGE = "process"

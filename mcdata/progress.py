@@ -10,9 +10,10 @@ its config asks for one, so library use stays quiet.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Callable, Iterator
+from typing import Any
 
 Advance = Callable[[int], None]
 
@@ -25,7 +26,14 @@ def _noop(n: int = 1) -> None:
 
 
 def _columns() -> list:
-    from rich.progress import BarColumn, MofNCompleteColumn, ProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
     from rich.text import Text
 
     class RateColumn(ProgressColumn):
@@ -67,9 +75,8 @@ def task(description: str, total: int | None = None, *, enabled: bool = False) -
         if not enabled:
             yield _noop
             return
-        with live(True):
-            with task(description, total) as advance:
-                yield advance
+        with live(True), task(description, total) as advance:
+            yield advance
         return
     task_id = bar.add_task(description, total=total)
     try:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from mcdata.folder import require_complete
+from mccore.folder import require_complete
+from mccore.hub import HUB_ID, check_hub_reachable, hub_endpoint, hub_offline
 
 # What a staged folder publishes; `.build/` (checkpoints) and hidden files never leave the machine.
 PUBLISHED = ("README.md", "build_report.json", "stats.png")
@@ -39,7 +40,6 @@ def check_push_ready(repo_id: str, token: str | None = None) -> None:
     offline mode is off and the Hub answers."""
     from huggingface_hub import get_token
 
-    from mcdata.hub import HUB_ID, check_hub_reachable, hub_endpoint, hub_offline
 
     if not HUB_ID.match(repo_id):
         raise ValueError(f"push to {repo_id!r}: expected a Hub dataset repo id owner/name")
@@ -65,7 +65,11 @@ def push_folder(
 ) -> str:
     """Create the dataset repo if needed and commit the folder; returns the commit URL."""
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
-    from huggingface_hub.errors import EntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError
+    from huggingface_hub.errors import (
+        EntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
 
     folder = Path(folder)
     files = staged_files(folder)

@@ -27,12 +27,15 @@ evaluator (``mceval.Grader``), sandboxed, with every test run (``early_exit=Fals
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
+from mccore.schema import Problem
 from mcdata.progress import stage_task
 from mcdata.report import BuildReport
-from mcdata.schema import Problem
+from mceval import GradeConfig, SampleResult, TestResult
+from mceval.pool import open_grader
 
 if TYPE_CHECKING:
     from mceval.types import SampleResult
@@ -152,7 +155,7 @@ class VerifyOutcome:
         }
 
 
-def outcomes_of(result: "SampleResult", num_tests: int) -> list[Outcome] | None:
+def outcomes_of(result: SampleResult, num_tests: int) -> list[Outcome] | None:
     """Per-test outcomes of one reference, or None when it did not run at all (compile error,
     no entry point, no code): such a reference is no evidence either way."""
     ran = [t for t in result.tests if 0 <= t.index < num_tests and t.verdict.value not in ("CE", "NO_CODE")]
@@ -176,7 +179,7 @@ def _agreeing_failures(rows: list[list[Outcome]]) -> set[int]:
 
 
 def judge_references(
-    num_tests: int, results: Sequence["SampleResult"], cfg: VerifyConfig, *, retried_tests: int = 0
+    num_tests: int, results: Sequence[SampleResult], cfg: VerifyConfig, *, retried_tests: int = 0
 ) -> VerifyOutcome:
     """Decide from the references' per-test results (all tests run, timeouts already re-run) which
     tests stay and whether the problem does (see the module docstring)."""
@@ -272,9 +275,6 @@ class _LazyGrader:
         if not items:
             return []
         if self._grader is None:
-            from mceval import GradeConfig
-            from mceval.pool import open_grader
-
             config = GradeConfig(
                 timeout_s=None, memory_mb=self.cfg.memory_mb, workers=self.cfg.workers,
                 comparison=self.cfg.comparison, early_exit=False,  # every test runs: per-test agreement is known
@@ -282,7 +282,7 @@ class _LazyGrader:
             self._grader = open_grader(self.cfg.grader, config).__enter__()
         return self._grader.grade(items)
 
-    def __enter__(self) -> "_LazyGrader":
+    def __enter__(self) -> _LazyGrader:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -355,7 +355,6 @@ def _rerun_timeouts(batch: list[Problem], refs: list[list[str]], results: list[l
             if slow:
                 jobs.append((p_i, r_i, slow))
                 items.append((_only_tests(problem, slow, time_limit(problem, cfg) * cfg.retry_timeout_factor), refs[p_i][r_i]))
-    from mceval import SampleResult, TestResult
 
     counts = [0] * len(batch)
     for (p_i, r_i, slow), again in zip(jobs, grader.grade(items)):

@@ -1,7 +1,7 @@
 """Stage 5, write: Parquet shards in the layout `datasets.push_to_hub` uses.
 
 Shards are `data/{split}-{i:05d}-of-{n:05d}.parquet`, zstd-compressed, every file following
-`mcdata.schema.arrow_schema()` (the `datasets` features travel in the schema metadata, so
+`mccore.schema.arrow_schema()` (the `datasets` features travel in the schema metadata, so
 `load_dataset` restores them exactly). Row groups are bounded by rows AND by uncompressed bytes
 (default 64 MB): one row can hold megabytes of tests, and the Hub's viewer refuses row groups over
 ~300 MB. Shards close after `max_shard_bytes` uncompressed bytes. The shard count is only known at
@@ -15,17 +15,17 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mcdata.atomic import atomic_path
-from mcdata.schema import Problem, arrow_schema
+from mccore.atomic import atomic_path
+from mccore.schema import Problem, arrow_schema
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]?i?B?)\s*$", re.I)
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]?i?B?)\s*$", re.IGNORECASE)
 
 
 def parse_size(text: str | int, what: str = "size") -> int:

@@ -3,7 +3,7 @@
 Request: the problems once, the samples pointing at them, and the grading options::
 
     {"problems": [{"problem_id": "...", "tests": [{"input", "output", "testtype"}], "func_name": null,
-                   "time_limit_s": 2, ...}],            # mcdata.schema rows; statement/source optional
+                   "time_limit_s": 2, ...}],            # mccore.schema rows; statement/source optional
      "samples": [{"problem": 0, "code": "..."}           # index into problems; or "problem_id"
                  {"problem": 0, "response": "..."},     # a raw model response: code extracted server-side
                  ...],                                  # "sample_index" optional (default: position)
@@ -17,13 +17,17 @@ request order, so a trainer reads the same verdicts a file run would record.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import fields, replace
-from typing import Any, Mapping, Sequence
+from typing import Any
 
-from mcdata.schema import Problem, SchemaError
-from mceval.evaluate import _sample_row as sample_row  # the samples.jsonl row, one definition
+from mccore.schema import Problem, SchemaError
+from mceval.evaluate import (
+    _sample_row as sample_row,  # the samples.jsonl row, one definition
+)
 from mceval.grader import GradeItem, ItemLike
 from mceval.types import PROFILES, GradeConfig, SampleResult, TestResult, Verdict
+from mcgen.extract import extract_code
 
 # Options a request may set; the rest (workers, CPU pinning, process and output caps) are the server's.
 REQUEST_CONFIG_FIELDS = ("timeout_s", "memory_mb", "comparison", "early_exit", "default_timeout_s", "profile")
@@ -77,7 +81,6 @@ def request_config(body: Mapping[str, Any], base: GradeConfig) -> GradeConfig:
 
 def decode_batch(body: Mapping[str, Any]) -> list[GradeItem]:
     """The (problem, code, sample_index) items of a request; a ValueError names the bad field."""
-    from mceval.extract import extract_code
 
     if not isinstance(body, Mapping):
         raise ValueError("the request body must be a JSON object")

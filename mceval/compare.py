@@ -65,10 +65,11 @@ import functools
 import json
 import math
 import re
+from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
 from itertools import accumulate, chain, compress, repeat
 from operator import eq, le, mul, ne, not_, sub
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from mceval.types import Comparison
 

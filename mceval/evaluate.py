@@ -24,17 +24,18 @@ import os
 import sys
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable, Literal, Mapping, Sequence
+from typing import Any, Literal
 
-from mcdata.atomic import atomic_write_text
-from mcdata.io import read_text_file
-from mcdata.schema import Problem, SchemaError
-from mceval.extract import ExtractMode, extract_code
+from mccore.atomic import atomic_write_text
+from mccore.schema import Problem, SchemaError
+from mccore.textfile import read_text_file
 from mceval.passk import mean_pass_at_k, reportable_ks
 from mceval.types import PROFILES, GradeConfig, SampleResult, Verdict
+from mcgen.extract import ExtractMode, extract_code
 
 MissingGenerations = Literal["fail", "skip", "error"]
 MISSING_GENERATIONS: tuple[str, ...] = ("fail", "skip", "error")
@@ -324,10 +325,19 @@ def grade_generations(
 def _grade_stream(todo: list[tuple[Problem, int, str | None]], config: GradeConfig, progress: bool, label: str,
                   grader_spec: str | None = None):
     """Yield (problem, sample_index, SampleResult) as chunks finish, with a Rich progress bar."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from mceval import GradeItem
-    from mceval.pool import open_grader  # the sandboxed grader pool: here, on Ray, or behind a service
+    from mceval.pool import (
+        open_grader,  # the sandboxed grader pool: here, on Ray, or behind a service
+    )
 
     if not todo:
         return
@@ -413,7 +423,7 @@ def _summarise(
         grader_version=_grader_version(),
         output_dir=str(out),
         resumed_samples=resumed,
-        extra={"created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **extra},
+        extra={"created_at": datetime.now(UTC).isoformat(timespec="seconds"), **extra},
     )
 
 
@@ -520,7 +530,7 @@ class _PartialWriter:
     def __init__(self, path: Path, fingerprint: str) -> None:
         self.path, self.fingerprint = path, fingerprint
 
-    def __enter__(self) -> "_PartialWriter":
+    def __enter__(self) -> _PartialWriter:
         self.file = self.path.open("w", encoding="utf-8")
         self.file.write(json.dumps({"fingerprint": self.fingerprint}) + "\n")
         self.pending, self.synced_at = 0, time.monotonic()

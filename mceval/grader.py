@@ -17,10 +17,11 @@ import signal
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from typing import Callable, NamedTuple, Sequence, Union
+from typing import NamedTuple, Union
 
-from mcdata.schema import Problem, TestCase
+from mccore.schema import Problem, TestCase
 from mceval.sandbox import (
     Limits,
     Observation,
@@ -32,7 +33,7 @@ from mceval.sandbox import (
 from mceval.types import GradeConfig, SampleResult, TestResult, Verdict
 from mceval.workers import default_workers
 
-__all__ = ["GradeItem", "Grader", "grade", "SandboxUnavailableError"]
+__all__ = ["GradeItem", "Grader", "SandboxUnavailableError", "grade"]
 
 _log = logging.getLogger("mceval.grader")
 
@@ -53,7 +54,7 @@ def _normalise(items: Sequence[ItemLike]) -> list[GradeItem]:
     for pos, item in enumerate(items):
         item = GradeItem(*item)
         if not isinstance(item.problem, Problem):
-            raise TypeError(f"item {pos}: expected a mcdata.schema.Problem, got {type(item.problem).__name__}")
+            raise TypeError(f"item {pos}: expected a mccore.schema.Problem, got {type(item.problem).__name__}")
         if not item.problem.tests:
             raise ValueError(f"item {pos}: problem {item.problem.problem_id!r} has no tests; it cannot be graded")
         if item.code is not None and not isinstance(item.code, str):
@@ -125,7 +126,7 @@ def judge_observation(obs: Observation, test: TestCase, functional: bool, config
             return TestResult(obs.index, verdict, obs.cpu_s, message[:300])
     except ValueError:
         raise
-    except Exception as exc:  # noqa: BLE001 - e.g. MemoryError or a comparison bug: a verdict, not a crash
+    except Exception as exc:
         raise ValueError(f"comparison failed: {type(exc).__name__}: {exc}") from exc
     return TestResult(obs.index, Verdict.AC if ok else Verdict.WA, obs.cpu_s, "" if ok else "wrong answer")
 
@@ -186,7 +187,7 @@ class _Sample:
         self.active = 0
         self.failed_with: BaseException | None = None
 
-    def record(self, piece: "_Piece", obs: Observation) -> bool:
+    def record(self, piece: _Piece, obs: Observation) -> bool:
         """Judge one observation of `piece`; False when that piece should stop."""
         early = self.config.early_exit
         with self.lock:
@@ -209,7 +210,7 @@ class _Sample:
                 return not early
             return not (early and self.first_failure < piece.start)
 
-    def moot_pieces(self) -> list["_Piece"]:
+    def moot_pieces(self) -> list[_Piece]:
         """With early exit, running pieces that only cover tests after the first failure."""
         if not self.config.early_exit:
             return []
@@ -651,7 +652,7 @@ class Grader:
             for fd in (self._wake_r, self._wake_w):
                 os.close(fd)
 
-    def __enter__(self) -> "Grader":
+    def __enter__(self) -> Grader:
         return self
 
     def __exit__(self, *exc) -> None:

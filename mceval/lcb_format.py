@@ -1,4 +1,4 @@
-"""LiveCodeBench `code_generation_lite` rows -> `mcdata.schema.Problem`.
+"""LiveCodeBench `code_generation_lite` rows -> `mccore.schema.Problem`.
 
 A row (see reference-evaluators.md §1.1) holds, all as strings: question_id, question_title,
 question_content, platform, contest_id, contest_date (ISO), starter_code, difficulty,
@@ -20,13 +20,14 @@ import io
 import json
 import pickle
 import zlib
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
-from mcdata.folder import require_complete
-from mcdata.io import read_text_file
-from mcdata.schema import DIFFICULTIES, PLATFORMS, Problem, SchemaError, TestCase
+from mccore.folder import require_complete
+from mccore.schema import DIFFICULTIES, PLATFORMS, Problem, SchemaError, TestCase
+from mccore.textfile import read_text_file
 
 LCB_SOURCE = "livecodebench"
 REQUIRED_FIELDS = ("question_id", "question_content", "public_test_cases", "private_test_cases")
@@ -35,8 +36,8 @@ __all__ = [
     "decode_test_cases",
     "encode_test_cases",
     "iter_lcb_rows",
-    "problem_from_any_row",
     "load_lcb_problems",
+    "problem_from_any_row",
     "problem_from_lcb_row",
     "problem_to_lcb_row",
     "restricted_loads",

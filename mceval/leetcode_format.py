@@ -25,10 +25,11 @@ import gzip
 import json
 import math
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
-from mcdata.schema import Problem, SchemaError, TestCase
+from mccore.schema import Problem, SchemaError, TestCase
 
 LEETCODEDATASET_SOURCE = "leetcodedataset"
 _NODE_HELPERS = ("list_node", "tree_node", "is_same_list", "is_same_tree", "ListNode", "TreeNode")

@@ -7,7 +7,7 @@ large n never builds huge binomials.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 __all__ = ["mean_pass_at_k", "pass_at_k", "reportable_ks"]
 

@@ -19,8 +19,9 @@ and the context-manager protocol; results come back in input order.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Protocol
 
 from mceval.grader import Grader, ItemLike
 from mceval.types import GradeConfig, SampleResult
@@ -39,7 +40,7 @@ class GraderLike(Protocol):
 
     def close(self) -> None: ...
 
-    def __enter__(self) -> "GraderLike": ...
+    def __enter__(self) -> GraderLike: ...
 
     def __exit__(self, *exc: object) -> None: ...
 
@@ -58,7 +59,7 @@ class FutureGrader:
     def close(self) -> None:
         """Release the backend's resources (nothing by default)."""
 
-    def __enter__(self) -> "FutureGrader":
+    def __enter__(self) -> FutureGrader:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -14,8 +14,9 @@ import logging
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from mceval.batch_format import encode_batch, result_from_row
 from mceval.grader import GradeItem, ItemLike, _normalise

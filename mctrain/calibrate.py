@@ -19,12 +19,16 @@ import logging
 import math
 import random
 import statistics
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
-from mcdata.atomic import atomic_savefig, atomic_write_json
-from mcdata.schema import Problem
+from mccore.atomic import atomic_savefig, atomic_write_json
+from mccore.schema import Problem
+from mcgen.backends import make_backend
+from mcgen.prompts import build_chat_messages
+from mcgen.types import SamplingConfig
 from mctrain.algo.diversity import DIVERSITY_METRICS, DiversityMetric, group_diversity
 from mctrain.algo.temperature import (
     DEFAULT_CANDIDATE_TEMPERATURES,
@@ -136,13 +140,13 @@ def calibrate_temperature(
     trainer or tests; otherwise they come from ``cfg``. Raises `NoTemperatureReachesTarget`
     after writing both files when no candidate reaches the target.
     """
-    from mceval.bench.types import SamplingConfig
-    from mceval.prompts import build_chat_messages
 
     if problems is None:
         if not cfg.dataset:
             raise ValueError("calibration needs a dataset (--dataset DIR_OR_HUB_ID) to draw prompts from")
-        from mctrain.data import load_problems  # the trainer's loader: same dataset, same problems
+        from mctrain.data import (
+            load_problems,  # the trainer's loader: same dataset, same problems
+        )
 
         problems = load_problems(cfg.dataset, cfg.dataset_split)
     if not problems:
@@ -215,8 +219,6 @@ def _measure(temperature: float, groups: Sequence[Sequence[Any]], metric: Divers
 
 
 def _make_backend(cfg: CalibrationConfig):
-    from mceval.bench.backends import make_backend
-
     options = dict(cfg.backend_options)
     if cfg.backend == "openai":
         if cfg.model != "tiny-random":

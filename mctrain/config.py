@@ -40,14 +40,16 @@ import difflib
 import os
 import re
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from trl import GRPOConfig
 
-from mceval.prompt_styles import PROMPT_STYLES
-from mceval.tiny_model import TINY_MODEL_NAME as TINY_MODEL
+from mceval.pool import parse_spec
+from mcgen.prompt_styles import PROMPT_STYLES
+from mcgen.tiny_model import TINY_MODEL_NAME as TINY_MODEL
 from mctrain.algo.diversity import DIVERSITY_METRICS
 from mctrain.algo.masking import NON_INCORRECT_MODES, TRUNCATION_MASKING_MODES
 from mctrain.algo.repetition import REPEAT_RULES
@@ -168,7 +170,7 @@ class MicroCoderGRPOConfig(GRPOConfig):
     prompt_style: str = field(
         default="generic",
         metadata={"help": "Training prompt: LiveCodeBench's `generic` chat prompt (what eval --bench uses by default), "
-                  "another `mceval.prompt_styles` style, or `plain` (ours: the I/O format stated plainly, for small models)."},
+                  "another `mcgen.prompt_styles` style, or `plain` (ours: the I/O format stated plainly, for small models)."},
     )
     diversity_metric: str = field(
         default="windowed_distinct",
@@ -344,7 +346,7 @@ class MicroCoderGRPOConfig(GRPOConfig):
             self.hf_deepspeed_config.trainer_config_process(self)  # it read the accumulation steps already
         self.layout = layout
 
-    def engine_args(self) -> "MicroCoderGRPOConfig":
+    def engine_args(self) -> MicroCoderGRPOConfig:
         """A copy for TRL / transformers: step counts in optimizer updates instead of rollout rounds."""
         if getattr(self, "_engine_view", False):
             return self
@@ -375,7 +377,6 @@ class MicroCoderGRPOConfig(GRPOConfig):
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
-        from mceval.pool import parse_spec
 
         parse_spec(self.grader)  # a bad spec is a config error now, not a failure at the first reward
         for name, low in (("updates_per_rollout", 1), ("rollout_prompts", 1), ("dynamic_sampling_max_rounds", 1),
@@ -462,7 +463,7 @@ class MicroCoderGRPOConfig(GRPOConfig):
             raise ValueError(f"{where}: " + "; ".join(problems))
 
     @classmethod
-    def from_dict(cls, values: Mapping[str, Any], *, where: str = "config") -> "MicroCoderGRPOConfig":
+    def from_dict(cls, values: Mapping[str, Any], *, where: str = "config") -> MicroCoderGRPOConfig:
         """Build from a mapping, naming the source and the key of any unknown field."""
         cls.check_keys(values, where=where)
         return cls(**dict(values))
@@ -490,7 +491,7 @@ class MicroCoderGRPOConfig(GRPOConfig):
         return values
 
     @classmethod
-    def from_yaml(cls, path: str | Path | None, **overrides: Any) -> "MicroCoderGRPOConfig":
+    def from_yaml(cls, path: str | Path | None, **overrides: Any) -> MicroCoderGRPOConfig:
         """Load a YAML recipe (None: the paper's defaults), then apply `overrides` (CLI wins)."""
         values = cls.read_recipe(path) if path is not None else {}
         values.update({k: v for k, v in overrides.items() if v is not None})

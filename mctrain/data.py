@@ -1,6 +1,6 @@
 """Training data: problems from a `build-dataset` output (local dir or Hub id) -> TRL prompt rows.
 
-Each row carries the LiveCodeBench chat prompt (the same `mceval.prompts.build_chat_messages`
+Each row carries the LiveCodeBench chat prompt (the same `mcgen.prompts.build_chat_messages`
 the benchmark uses, so train and eval prompts agree) and a `problem_index` into the loaded
 problem list: the reward looks the `Problem` (tests included) up by that index, so the tests
 never travel through the dataloader, and the index is a stable per-prompt id for the
@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-from mcdata.folder import require_complete
-from mcdata.hub import resolve_reference
-from mcdata.schema import Problem, SchemaError
-from mceval.prompt_styles import build_prompt
+from mccore.folder import require_complete
+from mccore.hub import resolve_reference
+from mccore.schema import Problem, SchemaError
+from mcgen.prompt_styles import build_prompt
 
 
 def load_problems(source: str | Path, split: str = "train", *, limit: int | None = None) -> list[Problem]:
@@ -62,7 +61,7 @@ def load_problems(source: str | Path, split: str = "train", *, limit: int | None
 
 def prompt_dataset(problems: Sequence[Problem], style: str = "generic"):
     """A `datasets.Dataset` with columns prompt (chat messages, or a finished text for the hand-built
-    styles), problem_index, problem_id. `style` is a `mceval.prompt_styles` style."""
+    styles), problem_index, problem_id. `style` is a `mcgen.prompt_styles` style."""
     import datasets
 
     columns = {

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from mceval.workers import default_workers
+from mcgen.prompts import render_prompt
 
 CONTEXT_ROUNDING = 256  # vLLM context rounded up to a multiple of this many tokens
 
@@ -36,7 +38,6 @@ def grader_workers_per_process(local_processes: int | None = None) -> int:
 def check_master_weights(model: Any, accelerator: Any) -> None:
     """Refuse half-precision trainable weights unless DeepSpeed keeps fp32 master copies of them."""
     import torch
-
     from accelerate.utils import DistributedType
 
     if accelerator.distributed_type == DistributedType.DEEPSPEED:
@@ -71,7 +72,6 @@ def check_loadable_saves(accelerator: Any) -> None:
 
 def longest_prompt_tokens(tokenizer: Any, prompts: Iterable[Sequence[dict]]) -> int:
     """Tokens in the longest chat prompt, rendered with the tokenizer's template (assistant turn opened)."""
-    from mceval.prompts import render_prompt
 
     texts = [render_prompt(messages, tokenizer) for messages in prompts]
     if not texts:

@@ -9,7 +9,7 @@ with the run's grader; the results are gathered, and the main process writes one
 to RUN_DIR/eval_lcb.jsonl and adds ``eval_lcb_<tokens>_pass_at_1`` (and lengths, truncation) to
 that round's metrics.jsonl row, so `microcoder train plot` draws them beside the training curves.
 
-Prompts are LiveCodeBench's (`mceval.prompts.build_chat_messages`, the same as
+Prompts are LiveCodeBench's (`mcgen.prompts.build_chat_messages`, the same as
 `microcoder eval --bench`); extraction is the run's `extract_mode`.
 """
 
@@ -19,17 +19,20 @@ import json
 import os
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from mcdata.schema import Problem
+from mccore.schema import Problem
+from mceval.bench.lcb_data import load_lcb_benchmark
+from mcgen.extract import extract_code
+from mcgen.prompts import build_chat_messages
 
 EVAL_FILE = "eval_lcb.jsonl"
 
 
 def load_eval_problems(config: Any) -> list[Problem]:
     """The LiveCodeBench problems of the run's evaluation settings (local folder or the Hub's files)."""
-    from mceval.bench.lcb_data import load_lcb_benchmark
 
     problems = load_lcb_benchmark(
         config.lcb_eval_version,
@@ -72,8 +75,6 @@ class LiveCodeBenchEval:
 
     def _sample_and_grade(self, shard: list[int], max_tokens: int) -> list[tuple[int, bool, int, bool]]:
         """(problem, passed, tokens, truncated) per sample of this shard."""
-        from mceval.extract import extract_code
-        from mceval.prompts import build_chat_messages
         from mctrain.reward import completion_text
 
         trainer = self.trainer

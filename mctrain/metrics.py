@@ -29,7 +29,7 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-from mcdata.atomic import atomic_write_text
+from mccore.atomic import atomic_write_text
 from mctrain.runlog import METRICS_FILE, read_metrics
 
 # Row key -> TRL log key.

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
-from mcdata.atomic import atomic_savefig
+from mccore.atomic import atomic_savefig
 from mctrain.runlog import METRICS_FILE, read_metrics
 
 PLOT_FILE = "training_curves.png"

@@ -24,12 +24,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
-from mcdata.schema import Problem
+from mccore.schema import Problem
+from mceval.pool import open_grader
 from mceval.types import GradeConfig, SampleResult, Verdict
+from mcgen.extract import extract_code
 from mctrain.algo.answer import UNJUDGED, answer_unfinished
 
 log = logging.getLogger(__name__)
@@ -84,7 +87,7 @@ class CodeReward:
     Args:
         problems: the dataset's problems; a row's ``problem_index`` column indexes this list.
         mode: ``binary`` | ``fraction``.
-        extract_mode: how code is pulled out of the response (`mceval.extract.extract_code`).
+        extract_mode: how code is pulled out of the response (`mcgen.extract.extract_code`).
         grade_config: the grader's limits (time, memory, workers, comparison).
         retries: fresh-sandbox retries of a batch that failed or timed out.
         batch_timeout_s: the longest wait for one batch (None: unbounded).
@@ -134,8 +137,6 @@ class CodeReward:
     def grader(self):
         """The open grader pool (started on first use; the LiveCodeBench evaluation shares it)."""
         if self._grader is None:
-            from mceval.pool import open_grader
-
             self._grader = open_grader(self.grader_spec, self.grade_config, share=self.grader_share)
             self._grader.__enter__()
         return self._grader
@@ -152,7 +153,7 @@ class CodeReward:
         if grader is not None:
             threading.Thread(target=grader.close, name="mctrain-grader-close", daemon=True).start()
 
-    def __enter__(self) -> "CodeReward":
+    def __enter__(self) -> CodeReward:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -163,7 +164,6 @@ class CodeReward:
         self, problem_index: Sequence[int], completions: Sequence[Any], truncated: Sequence[bool] | None
     ) -> list[tuple[Problem, str | None] | None]:
         """(problem, code) per response; None for a truncated response whose answer is unfinished (not run)."""
-        from mceval.extract import extract_code
 
         if len(problem_index) != len(completions):
             raise ValueError(f"{len(completions)} completions but {len(problem_index)} problem indices")

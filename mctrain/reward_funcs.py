@@ -10,7 +10,8 @@ taking no arguments whose instances are such callables. TRL sums them with `rewa
 from __future__ import annotations
 
 import importlib
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from mctrain.algo.dapo import soft_overlong_penalty
 

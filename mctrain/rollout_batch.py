@@ -11,8 +11,9 @@ Scalars (``num_items_in_batch``) are left to the caller to recompute.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import torch
 
@@ -75,10 +76,10 @@ class RolloutRows:
     verdicts: list[str] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)  # the code reward (dynamic sampling's filter)
 
-    def take(self, rows: Sequence[int]) -> "RolloutRows":
+    def take(self, rows: Sequence[int]) -> RolloutRows:
         return RolloutRows(*([values[i] for i in rows] for values in vars(self).values()))
 
-    def extend(self, other: "RolloutRows") -> None:
+    def extend(self, other: RolloutRows) -> None:
         for name, values in vars(self).items():
             values.extend(getattr(other, name))
 

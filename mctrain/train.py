@@ -13,12 +13,20 @@ from __future__ import annotations
 import contextlib
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from mcdata.atomic import atomic_write_json
-from mcdata.schema import Problem
+from mccore.atomic import atomic_write_json
+from mccore.schema import Problem
+from mceval.types import GradeConfig
+from mcgen.prompts import build_chat_messages
+from mcgen.tiny_model import (
+    build_tiny_model,
+    load_model_and_tokenizer,
+    tiny_model_folder,
+)
 from mctrain.config import TINY_MODEL, MicroCoderGRPOConfig, load_yaml
 
 RUN_CONFIG_FILE = "run_config.json"
@@ -46,12 +54,9 @@ def load_policy(name: str, *, seed: int = 0, trust_remote_code: bool = False):
     would round a 1e-6 step away (`mctrain.engine`); mixed precision computes in bf16 anyway.
     """
     if name == TINY_MODEL:
-        from mceval.tiny_model import build_tiny_model, tiny_model_folder
-
         model, tokenizer = build_tiny_model(seed=seed)
         model.config._name_or_path = str(tiny_model_folder(seed))  # where TRL reloads the KL reference from
         return model, tokenizer
-    from mceval.tiny_model import load_model_and_tokenizer
 
     # Local folders, Hub ids (checked within seconds), smollm2-135m and *.gguf files alike.
     return load_model_and_tokenizer(name, seed=seed, dtype="float32", trust_remote_code=trust_remote_code)
@@ -68,7 +73,6 @@ def _code_reward(config: MicroCoderGRPOConfig, problems: Sequence[Problem]):
     every Ray node, or a grading service's, with `grader`)."""
     import os
 
-    from mceval.types import GradeConfig
     from mctrain.engine import grader_workers_per_process
     from mctrain.reward import CodeReward
 
@@ -197,7 +201,6 @@ def _load_inputs(config: MicroCoderGRPOConfig, problems: Any, model: Any, tokeni
 
         eval_problems = load_eval_problems(config)
     if config.use_vllm:
-        from mceval.prompts import build_chat_messages
         from mctrain.engine import vllm_context_length
 
         every_prompt = [build_chat_messages(p) for p in [*problems, *eval_problems]]

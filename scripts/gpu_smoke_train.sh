@@ -67,7 +67,7 @@ echo "== dataset"
 import sys
 from pathlib import Path
 import pyarrow as pa, pyarrow.parquet as pq
-from mcdata.schema import Problem, TestCase, arrow_schema
+from mccore.schema import Problem, TestCase, arrow_schema
 
 def problem(i: int) -> Problem:
     k = i + 2

@@ -53,7 +53,7 @@ def main() -> int:
 
     model = args.model
     if not model:
-        from mceval.tiny_model import save_tiny_model
+        from mcgen.tiny_model import save_tiny_model
 
         model = str(save_tiny_model(out / "tiny-random-vllm", hidden_size=256, num_layers=2))
         results["model_note"] = "tiny random model (code path check only)"
@@ -61,7 +61,8 @@ def main() -> int:
     status = 0
 
     # Stage 1: the backend alone.
-    from mceval.bench import SamplingConfig, make_backend
+    from mcgen.backends import make_backend
+    from mcgen.types import SamplingConfig
 
     try:
         started = time.perf_counter()

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 import mceval
 from cli import app
-from mcdata.schema import Problem, TestCase
+from mccore.schema import Problem, TestCase
 from mceval import GradeConfig, SampleResult
 from mceval.lcb_format import problem_to_lcb_row
 

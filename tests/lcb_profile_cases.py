@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mcdata.schema import Problem
-from mcdata.schema import TestCase as Test
+from mccore.schema import Problem
+from mccore.schema import TestCase as Test
 
 # stdin: the sum of n numbers; a judge's limit of 2 s (LiveCodeBench gives every test 6 s)
 SUM = Problem("sum", "lcb-profile-cases", "", time_limit_s=2, tests=(

@@ -11,9 +11,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from mcdata.schema import Problem
+from mccore.schema import Problem
 from mceval.leetcode_format import load_leetcodedataset
-
 from mceval.service.settings import ServiceSettings
 
 

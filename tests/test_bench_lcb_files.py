@@ -9,8 +9,15 @@ import json
 
 import pytest
 
-from mcdata.schema import Problem, TestCase
-from mceval.bench.lcb_files import eval_all_rows, eval_metrics, grading_label, metadata, per_test_results, write_lcb_files
+from mccore.schema import Problem, TestCase
+from mceval.bench.lcb_files import (
+    eval_all_rows,
+    eval_metrics,
+    grading_label,
+    metadata,
+    per_test_results,
+    write_lcb_files,
+)
 from mceval.bench.report import ProblemRun
 
 FUNCTIONAL = Problem(problem_id="2727", source="lcb", statement="Count.", func_name="countSeniors",

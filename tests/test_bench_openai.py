@@ -24,11 +24,12 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from mcdata.schema import Problem, TestCase
-from mceval.bench import SamplingConfig, make_backend
-from mceval.bench.backends.openai_compat import ServerError
-from mceval.prompt_styles import build_prompt
-from mceval.tiny_model import save_tiny_model
+from mccore.schema import Problem, TestCase
+from mcgen.backends import make_backend
+from mcgen.backends.openai_compat import ServerError
+from mcgen.prompt_styles import build_prompt
+from mcgen.tiny_model import save_tiny_model
+from mcgen.types import SamplingConfig
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "lcb"
 pytestmark = pytest.mark.slow  # starting the server takes ~10-30 s on the 2-core CI machine

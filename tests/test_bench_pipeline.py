@@ -226,7 +226,7 @@ def test_unloadable_model_is_one_clear_line(tmp_path):
 def test_cache_never_answers_for_another_model_or_backend(tmp_path):
     """The cache key names the model's files, the dtype and the backend: a checkpoint retrained into
     the same folder regenerates, the same checkpoint again does not; --no-cache always regenerates."""
-    from mceval.tiny_model import save_tiny_model
+    from mcgen.tiny_model import save_tiny_model
 
     model = save_tiny_model(tmp_path / "ckpt", seed=1)
     args = ["--bench", "lcb-v6", "--dataset-path", str(FIXTURE), "--difficulty", "easy", "--model", str(model),

@@ -14,12 +14,18 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import read_json
-from mcdata.schema import Problem, TestCase
-from mceval.prompt_styles import LCB_STYLES, PROMPT_STYLES, TEXT_STYLES, build_prompt, resolve_prompt_style
-from mceval.prompts import SYSTEM_MESSAGE, build_chat_messages, render_prompt
-from mceval.tiny_model import build_tiny_tokenizer
+
+from mccore.schema import Problem, TestCase
+from mcgen.prompt_styles import (
+    LCB_STYLES,
+    PROMPT_STYLES,
+    TEXT_STYLES,
+    build_prompt,
+    resolve_prompt_style,
+)
+from mcgen.prompts import SYSTEM_MESSAGE, build_chat_messages, render_prompt
+from mcgen.tiny_model import build_tiny_tokenizer
 
 LCB_DIGESTS = {
     "generic": "9bce02f3738086ebd74afc5b0be9a5baf6ed8687c5828ff5f3733c1adcb2579a",

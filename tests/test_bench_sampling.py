@@ -14,13 +14,18 @@ import sys
 import types
 
 import pytest
-
-from mcdata.schema import Problem, TestCase
-from mceval.bench import Completion, SamplingConfig, make_backend
-from mceval.bench.backends.sampling import hf_generate_kwargs, openai_sampling_fields, vllm_sampling_kwargs
-from mceval.prompts import build_chat_messages
-from mceval.tiny_model import build_tiny_model
 from test_bench_prompts import THINKING_TEMPLATE
+
+from mccore.schema import Problem, TestCase
+from mcgen.backends import make_backend
+from mcgen.backends.sampling import (
+    hf_generate_kwargs,
+    openai_sampling_fields,
+    vllm_sampling_kwargs,
+)
+from mcgen.prompts import build_chat_messages
+from mcgen.tiny_model import build_tiny_model
+from mcgen.types import Completion, SamplingConfig
 
 STDIN = Problem(problem_id="abc1_a", source="lcb", statement="Print A+B.", tests=(TestCase("1 2\n", "3\n"),))
 QWEN_LIKE = SamplingConfig(n=4, temperature=0.7, top_p=0.8, max_tokens=64, seed=3, top_k=20, min_p=0.05,

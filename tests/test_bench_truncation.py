@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from mceval.bench.thinking import cut_off_in_thinking, prompt_opens_thinking, thinking_stats
 from mceval.bench.truncation import ends_inside_code_block, graded_code
-from mceval.bench.types import Completion
+from mcgen.thinking import cut_off_in_thinking, prompt_opens_thinking, thinking_stats
+from mcgen.types import Completion
 
 DRAFT = "First try:\n```python\nprint(1)\n```\nBetter:\n```python\nprint(2"  # cut inside the final block
 DONE = "```python\nprint(2)\n```\nThat's it, and the explanation goes on and on"

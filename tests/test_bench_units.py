@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from mcdata.schema import Problem, TestCase
-from mceval.bench import Completion, SamplingConfig, make_backend
-from mceval.bench.backends import prompt_seed
+from mccore.schema import Problem, TestCase
 from mceval.bench.cache import GenerationCache, cache_key
-from mceval.prompts import SYSTEM_MESSAGE, build_chat_messages, render_prompt
-from mceval.tiny_model import build_tiny_model, build_tiny_tokenizer, save_tiny_model
+from mcgen.backends import make_backend, prompt_seed
+from mcgen.prompts import SYSTEM_MESSAGE, build_chat_messages, render_prompt
+from mcgen.tiny_model import build_tiny_model, build_tiny_tokenizer, save_tiny_model
+from mcgen.types import Completion, SamplingConfig
 
 STDIN = Problem(problem_id="abc1_a", source="lcb", statement="Print A+B.", tests=(TestCase("1 2\n", "3\n"),))
 FUNCTIONAL = Problem(problem_id="1", source="lcb", statement="Add.", tests=(TestCase("1\n2", "3", "functional"),),

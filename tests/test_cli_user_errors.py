@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import REAL_DATA
 
 MICROCODER = str(Path(sys.executable).parent / "microcoder")
@@ -166,9 +165,9 @@ def test_unfinished_dataset_folder_is_refused(dataset: Path, tmp_path: Path) -> 
 # ------------------------------------------------------------------ interrupted eval says it resumed
 def test_resumed_eval_says_so(tmp_path: Path) -> None:
     problems = REAL_DATA / "sandboxfusion_samples" / "code_eval_live_code_bench_v1.jsonl"
-    from mceval.evaluate import PARTIAL_FILE, _fingerprint, load_generations
     from mcdata.collect import CollectConfig, SourceSpec, collect
     from mcdata.report import BuildReport
+    from mceval.evaluate import PARTIAL_FILE, _fingerprint, load_generations
 
     loaded = list(collect([SourceSpec.parse(f"lcb={problems}")], CollectConfig(), BuildReport()))
     problems_file = tmp_path / "problems.jsonl"

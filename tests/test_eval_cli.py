@@ -13,16 +13,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import read_json, read_text
 from leetcode_mutants import wrong_answer_suffix
 from typer.testing import CliRunner
 
 from cli import app
-from mcdata.schema import Problem
+from mccore.schema import Problem
 from mceval.evaluate import PARTIAL_FILE, _fingerprint, evaluate_files
 from mceval.lcb_format import load_lcb_problems, problem_to_lcb_row, restricted_loads
 from mceval.leetcode_format import load_leetcodedataset
 from mceval.types import GradeConfig
-from conftest import read_json, read_text
 
 REPO = Path(__file__).resolve().parents[1]
 NUM_LEETCODE = 30  # the first 30 convertible problems of LeetCodeDataset v0.3.1-test (~2,750 tests)
@@ -87,7 +87,7 @@ def _lcb_stdin_problems(real_data: Path) -> tuple[list[Problem], dict[str, str]]
     import base64
     import zlib
 
-    from mcdata.schema import TestCase as Case
+    from mccore.schema import TestCase as Case
 
     subs = {
         r["question_id"]: r
@@ -317,7 +317,7 @@ CODECONTESTS = {
 
 @pytest.mark.parametrize("comparison", ["microcoder", "lcb"])
 def test_codecontests_stdin_programs(real_data: Path, tmp_path: Path, comparison: str) -> None:
-    from mcdata.schema import TestCase as Case
+    from mccore.schema import TestCase as Case
 
     problems, generations = [], []
     for line in read_text(real_data / "sandboxfusion_samples" / "code_eval_code_contests.jsonl.gz").splitlines():

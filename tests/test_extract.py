@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-
-from mceval.extract import extract_code
 from conftest import read_json
+
+from mcgen.extract import extract_code
 
 SUBMISSIONS = ("O1-Mini-2024-09-12_N1_codegeneration_1_0.2_eval_all.json.gz", "O1-Preview-2024-09-12_N1_codegeneration_1_0.2_eval_all.json.gz")
 

@@ -7,7 +7,7 @@ import os
 import pytest
 
 import mceval
-from mcdata.schema import Problem, TestCase
+from mccore.schema import Problem, TestCase
 from mceval import GradeConfig, GradeItem, Verdict
 
 DOUBLE = Problem("double", "test", "", time_limit_s=2, tests=tuple(

@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 import mceval
-from mcdata.schema import Problem, TestCase
+from mccore.schema import Problem, TestCase
 from mceval import GradeConfig, Verdict
 
 # Sum of N numbers, one per line.

@@ -28,8 +28,8 @@ from typer.testing import CliRunner
 
 import mceval
 from cli import app
-from mcdata.schema import Problem
-from mcdata.schema import TestCase as Test
+from mccore.schema import Problem
+from mccore.schema import TestCase as Test
 from mceval import GradeConfig, Verdict
 from mceval.batch_format import encode_batch, request_config
 from mceval.bench.lcb_files import LCB_ERROR_CODES

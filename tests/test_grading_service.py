@@ -19,10 +19,17 @@ import time
 from pathlib import Path
 
 import pytest
-from service_harness import LiveService, free_port, gauge, get, post, reference_and_mutant_items
+from service_harness import (
+    LiveService,
+    free_port,
+    gauge,
+    get,
+    post,
+    reference_and_mutant_items,
+)
 
 import mceval
-from mcdata.schema import Problem, TestCase
+from mccore.schema import Problem, TestCase
 from mceval.batch_format import encode_batch, sample_row
 from mceval.pool import open_grader
 from mceval.service.settings import ServiceSettings

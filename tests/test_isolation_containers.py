@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from mcdata.schema import Problem, TestCase
+from mccore.schema import Problem, TestCase
 from mceval.lcb_format import problem_to_lcb_row
 
 REPO = Path(__file__).resolve().parents[1]
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is 
 GRADE_AND_REPORT = textwrap.dedent("""
     import json, os, textwrap
     import mceval
-    from mcdata.schema import Problem, TestCase
+    from mccore.schema import Problem, TestCase
     from mceval.sandbox import Sandbox
 
     SUM = Problem("sum", "test", "", tests=(TestCase("1 2\\n", "3\\n"),), time_limit_s=2)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from isolation_harness import explain, grade_in_order, grade_via_cli
 
-from mcdata.schema import Problem, TestCase
+from mccore.schema import Problem, TestCase
 from mceval import Verdict
 
 SUM = Problem("sum", "test", "", time_limit_s=5, tests=(TestCase("3\n1 2 3\n", "6\n"), TestCase("2\n5 5\n", "10\n")))

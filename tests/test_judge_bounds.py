@@ -15,7 +15,7 @@ import pytest
 
 import mceval.compare as compare
 from mceval.compare import MAX_JSON_DEPTH, judge_functional, judge_stdout
-from mceval.extract import extract_code
+from mcgen.extract import extract_code
 
 MODES = ("microcoder", "lcb")
 
@@ -236,7 +236,7 @@ def test_robust_extraction_after_think_starts_mid_line() -> None:
 def test_dedent_matches_textwrap_across_slices(monkeypatch: pytest.MonkeyPatch) -> None:
     import textwrap
 
-    import mceval.extract as extract
+    import mcgen.extract as extract
 
     monkeypatch.setattr(extract, "_SLICE", 3)
     rnd = random.Random(4)

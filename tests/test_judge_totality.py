@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import mceval
-from mcdata.schema import Problem, TestCase
+from mccore.schema import Problem, TestCase
 from mceval import GradeConfig, Verdict
 
 REPO = Path(__file__).resolve().parents[1]
@@ -164,8 +164,8 @@ def test_cli_counts_judge_errors(tmp_path: Path, monkeypatch) -> None:
 
 def test_a_judge_error_earns_no_reward() -> None:
     """The trainer never rewards a sample the judge could not decide, not even partly."""
-    from mctrain.reward import reward_of
     from mceval.types import SampleResult, TestResult
+    from mctrain.reward import reward_of
 
     result = SampleResult("p", 0, Verdict.JE, [TestResult(0, Verdict.AC), TestResult(1, Verdict.JE)], num_tests=2)
     assert reward_of(result, "binary") == 0.0 and reward_of(result, "fraction") == 0.0

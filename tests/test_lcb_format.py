@@ -13,8 +13,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from mcdata.schema import Problem, SchemaError
-from mcdata.schema import TestCase as Case
+from mccore.schema import Problem, SchemaError
+from mccore.schema import TestCase as Case
 from mceval.lcb_format import (
     decode_test_cases,
     encode_test_cases,

@@ -28,13 +28,13 @@ import zlib
 from pathlib import Path
 
 import pytest
+from conftest import read_json
 
-from mcdata.schema import Problem
-from mcdata.schema import TestCase as Case
+from mccore.schema import Problem
+from mccore.schema import TestCase as Case
 from mceval import GradeConfig, grade
 from mceval.evaluate import evaluate_files
 from mceval.lcb_format import problem_to_lcb_row, restricted_loads
-from conftest import read_json, read_text
 
 MODELS = {
     "O1-Mini": "O1-Mini-2024-09-12_N1_codegeneration_1_0.2_eval_all.json.gz",

@@ -12,11 +12,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import read_json
 
+from mccore.schema import Problem
 from mcdata.collect import CollectConfig, SourceSpec, collect
 from mcdata.report import BuildReport, RejectionError
-from mcdata.schema import Problem
-from conftest import read_json, read_text
 
 
 def run(spec: str, strict: bool = False, limit: int | None = None) -> tuple[list[Problem], BuildReport]:
@@ -363,7 +363,7 @@ def test_a_latin1_row_is_rejected_naming_file_and_row(tmp_path, real_data):
 
 
 def test_truncated_gzip_names_the_file(tmp_path, real_data):
-    from mcdata.io import InputFileError
+    from mccore.textfile import InputFileError
 
     data = (real_data / "leetcodedataset/LeetCodeDataset-v0.2.0-train.first40.jsonl.gz").read_bytes()
     path = tmp_path / "cut.jsonl.gz"

@@ -14,10 +14,10 @@ import yaml
 from typer.testing import CliRunner
 
 import cli
-from mcdata.folder import IncompleteDatasetError, require_complete
+from mccore.folder import IncompleteDatasetError, require_complete
+from mccore.schema import Problem, arrow_schema, problem_features
 from mcdata.pipeline import BuildConfig, build_dataset
 from mcdata.report import RejectionError
-from mcdata.schema import Problem, arrow_schema, problem_features
 from mcdata.write import WriteConfig
 
 

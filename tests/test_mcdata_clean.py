@@ -10,15 +10,15 @@ import random
 import re
 
 import pytest
-
 from conftest import read_json
+
+from mccore.schema import Problem, TestCase
 from mcdata.collect import CollectConfig, SourceSpec, collect
 from mcdata.decontaminate import DecontamConfig, decontaminate, in_window
 from mcdata.dedup import DedupConfig, dedup, exact_key, group_duplicates
 from mcdata.pipeline import BuildConfig, build_dataset, default_lcb_reference
 from mcdata.process import ProcessConfig, cap_tests, process
 from mcdata.report import BuildReport
-from mcdata.schema import Problem, TestCase
 from mcdata.text import normalise_statement
 from mcdata.window import EvalWindow
 

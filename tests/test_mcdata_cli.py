@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import REAL_DATA
 from test_cli_user_errors import MICROCODER, _closed_port
 from test_cli_user_errors import assert_one_line_error as one_line_error

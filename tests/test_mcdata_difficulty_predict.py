@@ -9,7 +9,10 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from conftest import read_json
 
+from mccore.schema import Problem
+from mccore.schema import TestCase as Case
 from mcdata.difficulty import (
     DIMENSIONS,
     JudgeParseError,
@@ -25,9 +28,6 @@ from mcdata.difficulty import (
 from mcdata.difficulty.judge import build_judge_messages, score_answers
 from mcdata.difficulty.select import Candidate, bucket_of, quotas, select_to_mix
 from mcdata.report import BuildReport
-from mcdata.schema import Problem
-from mcdata.schema import TestCase as Case
-from conftest import read_json
 
 NAMES = [d.name for d in DIMENSIONS]
 ANSWER = {"algorithmic_thinking": 8, "mathematical_depth": 3, "data_structures": 5, "implementation": 6, "constraints": 7}

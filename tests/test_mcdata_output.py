@@ -10,11 +10,11 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from mccore.schema import Problem
 from mcdata import progress
 from mcdata.collect import CollectConfig, SourceSpec, collect
 from mcdata.pipeline import BuildConfig, build_dataset
 from mcdata.report import BuildReport
-from mcdata.schema import Problem
 from mcdata.write import WriteConfig, parse_size, row_bytes, write_parquet
 
 

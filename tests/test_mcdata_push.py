@@ -99,7 +99,7 @@ def hub(monkeypatch):
     thread.start()
     monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{server.server_port}")
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.server_port}")  # mcdata.hub's reachability check
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.server_port}")  # mccore.hub's reachability check
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     yield FakeHub
     server.shutdown()

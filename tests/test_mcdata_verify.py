@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import read_json
+
+from mccore.schema import Problem
+from mccore.schema import TestCase as Case
 from mcdata.collect import CollectConfig, SourceSpec, collect
 from mcdata.report import BuildReport
-from mcdata.schema import Problem
-from mcdata.schema import TestCase as Case
 from mcdata.verify import VerifyConfig, judge_references, verify_problems
 from mceval.types import SampleResult, Verdict
 from mceval.types import TestResult as Outcome

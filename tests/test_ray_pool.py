@@ -15,7 +15,7 @@ import pytest
 from service_harness import reference_and_mutant_items
 
 import mceval
-from mcdata.schema import Problem, TestCase
+from mccore.schema import Problem, TestCase
 from mceval.pool import open_grader
 from mceval.types import GradeConfig
 

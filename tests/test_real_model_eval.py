@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from mceval.gguf_model import SMOLLM_NAME, resolve_model
+from mcgen.gguf_model import SMOLLM_NAME, resolve_model
 
 MICROCODER = str(Path(sys.executable).parent / "microcoder")
 LCB_FIXTURE = Path(__file__).parent / "fixtures" / "lcb"

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import mceval
-from mcdata.schema import Problem, TestCase
+from mccore.schema import Problem, TestCase
 from mceval import GradeConfig, Verdict
 
 SUM = Problem("sum", "test", "print a+b", tests=(TestCase("1 2\n", "3\n"), TestCase("5 7\n", "12\n")), time_limit_s=1)

@@ -8,8 +8,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from mcdata.schema import Problem, arrow_schema
-from mcdata.schema import TestCase as ProblemTest
+from mccore.schema import Problem, arrow_schema
+from mccore.schema import TestCase as ProblemTest
 from mctrain.algo.temperature import NoTemperatureReachesTarget
 from mctrain.calibrate import CalibrationConfig, calibrate_temperature
 
@@ -30,7 +30,7 @@ class CountingBackend:
 
 @pytest.fixture(scope="module")
 def hf_backend():
-    from mceval.bench.backends import make_backend
+    from mcgen.backends import make_backend
 
     return make_backend("hf", model="tiny-random", device="cpu")
 

@@ -25,8 +25,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from mcdata.schema import Problem, arrow_schema
-from mcdata.schema import TestCase as ProblemTest
+from mccore.schema import Problem, arrow_schema
+from mccore.schema import TestCase as ProblemTest
 
 REPO = Path(__file__).resolve().parents[1]
 WORKER = REPO / "tests" / "train_dist_worker.py"

@@ -17,9 +17,9 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
-from mcdata.schema import Problem, TestCase, arrow_schema
-from mceval.tiny_model import build_tiny_model, load_model_and_tokenizer
+from mccore.schema import Problem, TestCase, arrow_schema
 from mceval.types import GradeConfig
+from mcgen.tiny_model import build_tiny_model, load_model_and_tokenizer
 from mctrain.algo.advantages import group_advantages
 from mctrain.algo.dapo import soft_overlong_penalty
 from mctrain.config import CPU_SMOKE_ARGS, MicroCoderGRPOConfig

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from mctrain.algo.advantages import apply_mask, group_advantages
+from mctrain.algo.answer import answer_unfinished
 from mctrain.algo.masking import (
     decide_mask,
     is_non_incorrect,
@@ -13,7 +14,6 @@ from mctrain.algo.masking import (
     mask_uniform,
     truncation_mask,
 )
-from mctrain.algo.answer import answer_unfinished
 from mctrain.algo.repetition import is_repetitive, smallest_period
 
 EOS, PAD = 0, 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from service_harness import LiveService, free_port
 
-from mcdata.schema import Problem, TestCase
+from mccore.schema import Problem, TestCase
 from mceval.service.settings import ServiceSettings
 from mceval.types import GradeConfig
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mcdata.schema import Problem, TestCase
+from mccore.schema import Problem, TestCase
 from mceval.types import GradeConfig
 from mctrain.reward import CodeReward, completion_text
 
@@ -147,8 +147,8 @@ def test_a_hung_grading_batch_is_abandoned_after_the_wait_bound():
 
 
 def test_grader_size_is_split_between_the_processes_of_a_node(monkeypatch):
-    from mctrain.engine import grader_workers_per_process
     from mceval.workers import default_workers
+    from mctrain.engine import grader_workers_per_process
 
     cores = default_workers()  # usable physical cores
     assert grader_workers_per_process(1) == cores

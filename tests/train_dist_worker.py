@@ -70,7 +70,7 @@ def main(data_dir: str, run_dir: str, mode: str = "") -> None:
     import torch
     import transformers.generation.utils as generation_utils
 
-    from mceval.tiny_model import build_tiny_tokenizer
+    from mcgen.tiny_model import build_tiny_tokenizer
     from mctrain.config import CPU_SMOKE_ARGS, MicroCoderGRPOConfig
     from mctrain.reward import GradingFailed
     from mctrain.train import run_training

@@ -15,6 +15,7 @@ import ast
 import json
 from typing import Any
 
+from mccore.schema import Problem, TestCase
 from mcdata.adapters.base import (
     RowError,
     difficulty_of,
@@ -30,7 +31,6 @@ from mcdata.adapters.base import (
 )
 from mcdata.io import RowRef
 from mcdata.licenses import upstream
-from mcdata.schema import Problem, TestCase
 
 
 def functional_tests(inputs: Any, outputs: Any, field: str) -> tuple[list[TestCase], bool]:

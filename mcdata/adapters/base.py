@@ -11,13 +11,14 @@ import ast
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlparse
 
+from mccore.schema import Problem, SchemaError, TestCase
 from mcdata.io import RowRef
-from mcdata.schema import Problem, SchemaError, TestCase
 
 Converter = Callable[[dict[str, Any], RowRef], Problem]
 
@@ -141,7 +142,7 @@ def iso_date(value: Any) -> str | None:
         return value.replace(tzinfo=None).isoformat(timespec="seconds")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         seconds = value / 1000 if value > 1e11 else value
-        return datetime.fromtimestamp(seconds, tz=timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+        return datetime.fromtimestamp(seconds, tz=UTC).replace(tzinfo=None).isoformat(timespec="seconds")
     text = str(value).strip()
     if re.fullmatch(r"\d{9,13}", text):
         return iso_date(int(text))

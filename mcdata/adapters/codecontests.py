@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mccore.schema import Problem, TestCase
 from mcdata.adapters.base import (
     RowError,
     difficulty_of,
@@ -23,7 +24,6 @@ from mcdata.adapters.base import (
 )
 from mcdata.io import RowRef
 from mcdata.licenses import upstream
-from mcdata.schema import Problem, TestCase
 
 # deepmind/code_contests enums (from its proto definition)
 SOURCES = {1: "codechef", 2: "codeforces", 3: "other", 4: "other", 5: "atcoder", 6: "other"}

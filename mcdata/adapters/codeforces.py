@@ -11,10 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcdata.adapters.base import RowError, difficulty_of, iso_date, parse_megabytes, parse_seconds, register, require
+from mccore.schema import Problem, TestCase
+from mcdata.adapters.base import (
+    RowError,
+    difficulty_of,
+    iso_date,
+    parse_megabytes,
+    parse_seconds,
+    register,
+    require,
+)
 from mcdata.io import RowRef
 from mcdata.licenses import upstream
-from mcdata.schema import Problem, TestCase
 
 
 def _statement(row: dict[str, Any]) -> str:

@@ -19,14 +19,23 @@ import re
 import zlib
 from typing import Any
 
-from mcdata.adapters.base import RowError, difficulty_of, loads_lenient, platform_of, register, require, stdin_tests
+from mccore.schema import Problem, TestCase
+from mcdata.adapters.base import (
+    RowError,
+    difficulty_of,
+    loads_lenient,
+    platform_of,
+    register,
+    require,
+    stdin_tests,
+)
 from mcdata.io import RowRef
 from mcdata.licenses import upstream
-from mcdata.schema import Problem, TestCase
+from mceval.lcb_format import problem_from_lcb_row
 
 
 class _NoGlobals(pickle.Unpickler):
-    def find_class(self, module: str, name: str):  # noqa: D401 - pickle hook
+    def find_class(self, module: str, name: str):
         raise pickle.UnpicklingError(f"refusing to load global {module}.{name}")
 
 
@@ -43,8 +52,8 @@ def decode_sandboxfusion_test(text: str) -> dict[str, Any]:
     return io_spec
 
 
-_QUESTION = re.compile(r"### Question:\s*\n(.*?)\n+### (?:Format|Answer):", re.S)
-_STARTER = re.compile(r"```python\n(class Solution.*?)```", re.S)
+_QUESTION = re.compile(r"### Question:\s*\n(.*?)\n+### (?:Format|Answer):", re.DOTALL)
+_STARTER = re.compile(r"```python\n(class Solution.*?)```", re.DOTALL)
 
 
 def _sandboxfusion(row: dict[str, Any]) -> Problem:
@@ -87,8 +96,6 @@ def _sandboxfusion(row: dict[str, Any]) -> Problem:
 @register("lcb", "LiveCodeBench rows (code_generation_lite layout, or SandboxFusion's content/test/labels repack)", "livecodebench/code_generation_lite")
 def convert_lcb(row: dict[str, Any], ref: RowRef) -> Problem:
     if "question_content" in row:
-        from mceval.lcb_format import problem_from_lcb_row
-
         return problem_from_lcb_row(row, where=str(ref)).with_(source="lcb", license=upstream("LiveCodeBench").license)
     if "content" in row and "test" in row:
         return _sandboxfusion(row)

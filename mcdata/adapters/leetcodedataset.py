@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from mccore.schema import Problem
 from mcdata.adapters.base import register
 from mcdata.io import RowRef
 from mcdata.licenses import upstream
-from mcdata.schema import Problem
+from mceval.leetcode_format import problem_from_leetcodedataset_row
 
 
 @register("leetcodedataset", "LeetCodeDataset rows (task_id, problem_description/query, input_output, completion)", "newfacade/LeetCodeDataset")
 def convert_leetcodedataset(row: dict[str, Any], ref: RowRef) -> Problem:
-    from mceval.leetcode_format import problem_from_leetcodedataset_row
-
     return problem_from_leetcodedataset_row(row, where=str(ref)).with_(
         source="leetcodedataset", license=upstream("LeetCodeDataset").license
     )

@@ -1,12 +1,12 @@
-"""Our own Parquet/JSONL schema (`mcdata.schema`), so a built dataset can be re-processed."""
+"""Our own Parquet/JSONL schema (`mccore.schema`), so a built dataset can be re-processed."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from mccore.schema import Problem
 from mcdata.adapters.base import register
 from mcdata.io import RowRef
-from mcdata.schema import Problem
 
 
 @register("microcoder", "MicroCoder-Dataset rows (this toolkit's own schema; re-processing a built dataset)")

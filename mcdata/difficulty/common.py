@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import atexit
 import json
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, Iterable, Iterator, Literal, Mapping, TypeVar
+from typing import Any, Literal, TypeVar
+
+from mcgen.backends import make_backend
+from mcgen.types import SamplingConfig
 
 T = TypeVar("T")
 
@@ -20,7 +24,7 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Which model to sample from, through the evaluator's generation backends (`mceval.bench.backends`).
+    """Which model to sample from, through the evaluator's generation backends (`mcgen.backends`).
 
     Args:
         backend: "hf" (transformers on this machine; `tiny-random` is the tiny test model), "openai" (any
@@ -28,7 +32,7 @@ class ModelConfig:
         model: Model name or path (for "openai", the served model name; None lets the server choose).
         base_url: Server URL for "openai" (e.g. http://127.0.0.1:8000/v1).
         options: Further backend options (api_key, concurrency, tensor_parallel_size, dtype, ...).
-        temperature, top_p, max_tokens, seed: Sampling settings (see `mceval.bench.types.SamplingConfig`).
+        temperature, top_p, max_tokens, seed: Sampling settings (see `mcgen.types.SamplingConfig`).
     """
 
     backend: Literal["hf", "openai", "vllm"] = "hf"
@@ -42,7 +46,6 @@ class ModelConfig:
 
     def make_backend(self):
         """Build the backend (loads the model for hf/vllm; opens no connection yet for openai)."""
-        from mceval.bench.backends import make_backend
 
         options = dict(self.options)
         if self.model is not None:
@@ -57,8 +60,6 @@ class ModelConfig:
         return json.dumps([self.backend, self.model, self.base_url, dict(self.options)], sort_keys=True, default=str)
 
     def sampling(self, n: int):
-        from mceval.bench.types import SamplingConfig
-
         return SamplingConfig(n=n, temperature=self.temperature, top_p=self.top_p, max_tokens=self.max_tokens, seed=self.seed)
 
 

@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Sequence
+from typing import Any
 
-from mcdata.schema import Problem
+from mccore.schema import Problem
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ def score_answers(answers: Sequence[str], dimensions: Sequence[Dimension] = DIME
 
 
 def judge_problems(problems: Sequence[Problem], backend: Any, sampling: Any, *, retry: bool = True) -> list[JudgeScore]:
-    """Ask the judge model (any `mceval.bench.backends` backend) about each problem; problems none of
+    """Ask the judge model (any `mcgen.backends` backend) about each problem; problems none of
     whose answers parse are asked once more with the parse error."""
     prompts = [build_judge_messages(p) for p in problems]
     answers = [[c.text for c in group] for group in backend.generate(prompts, sampling)]

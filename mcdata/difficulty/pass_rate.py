@@ -21,17 +21,22 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Literal, Mapping, Sequence
+from typing import Any, Literal
 
+from mccore.schema import Problem
+from mccore.textfile import read_text_file
 from mcdata.difficulty.common import ModelConfig, batched, shared_backend
-from mcdata.io import read_text_file
 from mcdata.progress import stage_task
 from mcdata.report import BuildReport
-from mcdata.schema import Problem
+from mceval import GradeConfig
+from mceval.pool import open_grader
+from mcgen.extract import extract_code
+from mcgen.prompts import build_chat_messages
 
 STAGE = "pass_rate"
 
@@ -53,7 +58,7 @@ class PassRateBand:
             raise ValueError(f"pass-rate band needs 0 <= low <= high <= 1, got {self}")
 
     @classmethod
-    def parse(cls, text: str) -> "PassRateBand":
+    def parse(cls, text: str) -> PassRateBand:
         match = _BAND_RE.match(text)
         if not match:
             raise ValueError(f"pass-rate band {text!r} is not an interval like '[0,1)' or '(0.1,0.9)'")
@@ -115,8 +120,6 @@ class PassRateConfig:
             )
 
     def grade_config(self):
-        from mceval import GradeConfig
-
         return GradeConfig(
             timeout_s=self.timeout_s, memory_mb=self.memory_mb, workers=self.workers, comparison=self.comparison
         )
@@ -157,8 +160,6 @@ def _rollout_rows(path: Path) -> list[dict[str, Any]]:
 
 
 def _codes(row: dict[str, Any], where: str, extract: Literal["robust", "lcb"]) -> list[str | None]:
-    from mceval.extract import extract_code
-
     if isinstance(row.get("code_list"), list):
         return [c if isinstance(c, str) and c.strip() else None for c in row["code_list"]]
     if isinstance(row.get("output_list"), list):
@@ -242,9 +243,6 @@ class ModelRollouts(RolloutSource):
         self.name = getattr(self.backend, "model_id", "") or str(model.model)
 
     def solutions(self, problems: Sequence[Problem], k: int) -> list[list[str | None] | None]:
-        from mceval.extract import extract_code
-        from mceval.prompts import build_chat_messages
-
         prompts = [build_chat_messages(p) for p in problems]
         completions = self.backend.generate(prompts, self.model.sampling(k))
         return [[extract_code(c.text, self.extract) for c in group] for group in completions]
@@ -327,7 +325,6 @@ def pass_rate_filter(
     build) decides which rollouts rows without a source are ambiguous; without it the given problems are
     scanned.
     """
-    from mceval.pool import open_grader
 
     if id_sources is None and cfg.rollouts:
         problems = list(problems)

@@ -25,18 +25,31 @@ import hashlib
 import json
 import tempfile
 import warnings
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Literal
+from typing import Any, Literal
 
+from mccore.schema import Problem
 from mcdata.difficulty.calibrate import Calibration, CalibrationMethod, fit_calibration
 from mcdata.difficulty.common import ModelConfig, batched, shared_backend
 from mcdata.difficulty.judge import judge_problems
-from mcdata.difficulty.pass_rate import PassRateConfig, make_rollout_source, measure_pass_rates
-from mcdata.difficulty.select import DEFAULT_MIX, Candidate, bucket_of, dropped_reasons, parse_mix, select_to_mix
+from mcdata.difficulty.pass_rate import (
+    PassRateConfig,
+    make_rollout_source,
+    measure_pass_rates,
+)
+from mcdata.difficulty.select import (
+    DEFAULT_MIX,
+    Candidate,
+    bucket_of,
+    dropped_reasons,
+    parse_mix,
+    select_to_mix,
+)
 from mcdata.progress import task
 from mcdata.report import BuildReport
-from mcdata.schema import Problem
+from mceval.pool import open_grader
 
 STAGE = "predict"
 
@@ -182,7 +195,6 @@ def _measure_subset(spill: Path, scored: dict[str, _Scored], cfg: PredictConfig,
     wanted = set(calibration_subset(scored, cfg.calibration_size))
     if not wanted:
         return {}
-    from mceval.pool import open_grader
 
     subset = [Problem.from_row(r["row"]) for r in _spilled(spill) if r["key"] in wanted]
     keys = sorted(wanted, key=int)

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 BUCKETS: tuple[str, ...] = ("easy", "medium", "hard")
 DEFAULT_MIX = "easy=0.2,medium=0.4,hard=0.4"

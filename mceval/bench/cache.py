@@ -17,10 +17,11 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
-from mceval.bench.types import Completion, SamplingConfig
+from mcgen.types import Completion, SamplingConfig
 
 log = logging.getLogger(__name__)
 

@@ -7,12 +7,12 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from mceval.bench.backends.sampling import SERVER_DIALECTS
 from mceval.bench.truncation import TRUNCATION_POLICIES
-from mceval.bench.types import SamplingConfig
 from mceval.evaluate import MISSING_GENERATIONS
-from mceval.prompt_styles import PROMPT_STYLES
 from mceval.types import PROFILES
+from mcgen.backends.sampling import SERVER_DIALECTS
+from mcgen.prompt_styles import PROMPT_STYLES
+from mcgen.types import SamplingConfig
 
 ComparisonChoice = Literal["microcoder", "lcb", "both"]
 

@@ -15,6 +15,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from mccore.hub import hub_offline
+
 log = logging.getLogger(__name__)
 
 BUILTIN_MODELS = ("tiny-random", "smollm2-135m")
@@ -43,7 +45,6 @@ def hub_commit(repo_id: str) -> str | None:
             return Path(cached).parent.name
     except Exception as exc:  # noqa: BLE001 - a malformed id or cache: no fingerprint, not a crash
         log.debug("no cached snapshot for %s: %s", repo_id, exc)
-    from mcdata.hub import hub_offline
 
     if hub_offline():
         return None

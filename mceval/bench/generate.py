@@ -9,14 +9,16 @@ samples are still recorded, and win over the old ones on later runs).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
-from mcdata.schema import Problem
-from mceval.bench.backends.base import GenerationBackend, Prompt
+from mccore.schema import Problem
 from mceval.bench.cache import GenerationCache, cache_key
 from mceval.bench.fingerprint import model_fingerprint, server_fingerprint
-from mceval.bench.types import Completion
+from mcgen.backends import make_backend
+from mcgen.backends.base import GenerationBackend, Prompt
+from mcgen.types import Completion
 
 if TYPE_CHECKING:
     from mceval.bench.run import BenchConfig
@@ -24,9 +26,8 @@ if TYPE_CHECKING:
 CACHE_FILE = "generations_cache.jsonl"
 
 
-def make_bench_backend(config: "BenchConfig", model_id: str | None) -> GenerationBackend:
+def make_bench_backend(config: BenchConfig, model_id: str | None) -> GenerationBackend:
     """The backend `config` names, with its options."""
-    from mceval.bench.backends import make_backend
 
     template = {"chat_template_kwargs": config.chat_template_kwargs} if config.chat_template_kwargs else {}
     if config.backend == "hf":
@@ -43,19 +44,19 @@ def make_bench_backend(config: "BenchConfig", model_id: str | None) -> Generatio
     return make_backend("vllm", **options)
 
 
-def backend_sampling_parameters(config: "BenchConfig", backend: GenerationBackend | None) -> dict[str, Any]:
+def backend_sampling_parameters(config: BenchConfig, backend: GenerationBackend | None) -> dict[str, Any]:
     """The parameters the backend samples with; hf/vllm compute them without loading the model
     (a fully cached run never loads it)."""
     if backend is not None:
         return backend.sampling_parameters(config.sampling)
     if config.backend == "hf":
-        from mceval.bench.backends.hf import HFBackend as cls
+        from mcgen.backends.hf import HFBackend as cls
     else:
-        from mceval.bench.backends.vllm_backend import VLLMBackend as cls  # type: ignore[assignment]
+        from mcgen.backends.vllm_backend import VLLMBackend as cls  # type: ignore[assignment]
     return cls.sampling_parameters(config.sampling)
 
 
-def generation_identity(config: "BenchConfig", backend: GenerationBackend | None, model_id: str | None) -> dict[str, Any]:
+def generation_identity(config: BenchConfig, backend: GenerationBackend | None, model_id: str | None) -> dict[str, Any]:
     """What besides the prompt and the sampling config decides a sample (part of the cache key)."""
     identity: dict[str, Any] = {"backend": config.backend, "chat_template_kwargs": config.chat_template_kwargs or {}}
     if config.backend == "openai" and backend is not None:
@@ -69,7 +70,13 @@ def generation_identity(config: "BenchConfig", backend: GenerationBackend | None
 
 
 def _progress_columns():
-    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     return (
         TextColumn("{task.description}"),
@@ -82,7 +89,7 @@ def _progress_columns():
 
 
 def generate_all(
-    problems: Sequence[Problem], prompts: Sequence[Prompt], config: "BenchConfig", out: Path, console=None
+    problems: Sequence[Problem], prompts: Sequence[Prompt], config: BenchConfig, out: Path, console=None
 ) -> tuple[list[list[Completion]], dict[str, Any]]:
     """n completions per problem, from the cache where present, else from the backend (cached as they arrive)."""
     from rich.progress import Progress

@@ -13,13 +13,13 @@ import dataclasses
 import hashlib
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Sequence
 
-from mcdata.hub import HubUnreachableError, check_hub_reachable, hub_offline
-from mcdata.schema import Problem, SchemaError
+from mccore.hub import HubUnreachableError, check_hub_reachable, hub_offline
+from mccore.schema import Problem, SchemaError
 
 log = logging.getLogger(__name__)
 

@@ -20,12 +20,13 @@ output without keeping it).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
-from mcdata.atomic import atomic_write_json
-from mcdata.schema import Problem
+from mccore.atomic import atomic_write_json
+from mccore.schema import Problem
 from mceval.bench.report import ProblemRun
 from mceval.passk import mean_pass_at_k, pass_at_k
 

@@ -8,15 +8,17 @@ Everything here is computed from `ProblemRun`s; nothing re-grades.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from mcdata.schema import Problem
-from mceval.bench.types import Completion
-from mcdata.atomic import atomic_savefig
-from mceval.bench.thinking import thinking_stats
+from mccore.atomic import atomic_savefig
+from mccore.schema import Problem
 from mceval.evaluate import pass_rates as shared_pass_rates
+from mcgen.thinking import thinking_stats
+from mcgen.types import Completion
+
 
 @dataclass
 class ProblemRun:
@@ -55,7 +57,7 @@ def _verdict_counts(runs: Sequence[ProblemRun], comparison: str) -> dict[str, in
 
 def response_stats(runs: Sequence[ProblemRun]) -> dict[str, Any]:
     """Response lengths in tokens, the truncation rate (finish_reason "length") and how many
-    responses were cut off while still thinking (`mceval.bench.thinking`)."""
+    responses were cut off while still thinking (`mcgen.thinking`)."""
     completions = [c for r in runs for c in r.completions if c is not None]
     if not completions:
         return {"num_responses_with_token_counts": 0}

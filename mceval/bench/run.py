@@ -1,7 +1,7 @@
 """`microcoder eval --bench lcb-v6`: load LiveCodeBench, generate (or read generations), grade, report.
 
 `run_benchmark(BenchConfig)` is the one function the CLI calls. Prompts are LiveCodeBench's for the
-model's family (`mceval.prompt_styles`); generation goes through a backend (`hf`, `openai`, `vllm`)
+model's family (`mcgen.prompt_styles`); generation goes through a backend (`hf`, `openai`, `vllm`)
 and the generation cache in the output dir (`mceval.bench.generate`), so a re-run only generates
 what is missing; grading is `mceval.evaluate.grade_generations` (sandboxed grader), once per
 comparison mode; reports are written atomically.
@@ -26,13 +26,14 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from mcdata.atomic import atomic_write_json, atomic_write_text
-from mcdata.io import read_text_file
-from mcdata.schema import Problem, SchemaError
+from mccore.atomic import atomic_write_json, atomic_write_text
+from mccore.schema import Problem, SchemaError
+from mccore.textfile import read_text_file
 from mceval.bench.config import BenchConfig, ComparisonChoice
 from mceval.bench.generate import CACHE_FILE, generate_all
 from mceval.bench.lcb_data import (
@@ -52,7 +53,7 @@ from mceval.bench.report import (
     write_plot,
 )
 from mceval.bench.truncation import graded_code
-from mceval.prompt_styles import TEXT_STYLES, build_prompt, resolve_prompt_style
+from mcgen.prompt_styles import TEXT_STYLES, build_prompt, resolve_prompt_style
 
 __all__ = ["CACHE_FILE", "BenchConfig", "ComparisonChoice", "run_benchmark"]
 
@@ -126,7 +127,7 @@ def run_benchmark(config: BenchConfig, console=None) -> dict[str, Any]:
     from mceval.types import GradeConfig
 
     console = console or Console(stderr=True)
-    started_at = datetime.now(timezone.utc)
+    started_at = datetime.now(UTC)
     t0 = time.perf_counter()
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -278,7 +279,7 @@ def _summary(
         "counts": {"by_platform": count_by("platform"), "by_difficulty": count_by("difficulty")},
         "dates": {"contest_date_min": dates[0] if dates else None, "contest_date_max": dates[-1] if dates else None,
                   "started_at": started_at.isoformat(timespec="seconds"),
-                  "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds")},
+                  "finished_at": datetime.now(UTC).isoformat(timespec="seconds")},
         "responses": response_stats(runs),
         "generation": generation_stats,
         "timings": timings,

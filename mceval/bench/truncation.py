@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from mceval.bench.thinking import cut_off_in_thinking
-from mceval.bench.types import Completion
-from mceval.extract import ExtractMode, extract_code
+from mcgen.extract import ExtractMode, extract_code
+from mcgen.thinking import cut_off_in_thinking
+from mcgen.types import Completion
 
 TruncationPolicy = Literal["cut-answer-fails", "earlier-draft", "truncated-fails"]
 TRUNCATION_POLICIES: tuple[str, ...] = ("cut-answer-fails", "earlier-draft", "truncated-fails")

@@ -16,9 +16,10 @@ import json
 import logging
 import threading
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, replace
-from typing import Any, AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -29,7 +30,13 @@ from mceval.pool import GraderLike, open_grader, parse_spec, sandbox_restarts
 from mceval.service.admission import Admission
 from mceval.service.guard import GuardMiddleware
 from mceval.service.metrics import Metrics
-from mceval.service.run_code import CodeRunner, RunCodeRequest, fusion_response, sandbox_error, unsupported
+from mceval.service.run_code import (
+    CodeRunner,
+    RunCodeRequest,
+    fusion_response,
+    sandbox_error,
+    unsupported,
+)
 from mceval.service.settings import ServiceSettings
 from mceval.types import GradeConfig
 from mceval.workers import default_workers
@@ -122,7 +129,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         future.add_done_callback(lambda _f: state.admission.release(1))
         try:
             obs = await wait(future)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return fail("/run_code", 504, f"no result within --request-timeout {settings.request_timeout_s:g} s")
         except Exception as exc:  # noqa: BLE001 - SandboxFusion's error form, one line
             _log.warning("POST /run_code: sandbox error: %s", exc)
@@ -159,7 +166,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         future.add_done_callback(lambda _f: state.admission.release(len(items)))
         try:
             results = await wait(future)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return fail("/grade", 504, f"{len(items)} samples not graded within --request-timeout "
                                        f"{settings.request_timeout_s:g} s")
         except Exception as exc:  # noqa: BLE001 - e.g. no sandbox on this machine

@@ -11,7 +11,8 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 _log = logging.getLogger("mceval.service")
 Scope = dict[str, Any]

@@ -20,7 +20,7 @@ import logging
 import queue
 import threading
 from concurrent.futures import Future
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -34,11 +34,11 @@ class RunCodeRequest(BaseModel):
 
     code: str
     language: str
-    stdin: Optional[str] = None
+    stdin: str | None = None
     compile_timeout: float = 10.0
     run_timeout: float = Field(10.0, gt=0)
     memory_limit_MB: int = -1
-    files: dict[str, Optional[str]] = {}
+    files: dict[str, str | None] = {}
     fetch_files: list[str] = []
 
 

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def soft_overlong_penalty(length: int, max_length: int, buffer: int, factor: float = 1.0) -> float:

@@ -44,7 +44,8 @@ import itertools
 import random
 import re
 import tokenize
-from typing import Iterator, Literal, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Literal
 
 import numpy as np
 

@@ -14,7 +14,8 @@ misses periods 3, 5, 7, 12, 37, 100, i.e. most real loops. So two rules:
 
 from __future__ import annotations
 
-from typing import Literal, Sequence
+from collections.abc import Sequence
+from typing import Literal
 
 RepeatRule = Literal["any_period", "literal"]
 REPEAT_RULES: tuple[str, ...] = ("any_period", "literal")

@@ -19,7 +19,8 @@ its log-prob temperature itself.
 from __future__ import annotations
 
 import math
-from typing import ClassVar, Mapping
+from collections.abc import Mapping
+from typing import ClassVar
 
 from mctrain.algo.schedule import StagedSchedule
 

@@ -4,7 +4,7 @@ Plain HTTP with the standard library: one request per sample (n=1, seed = prompt
 index) so per-sample token counts are exact and servers without `n` support work; a thread pool
 keeps `concurrency` requests in flight; transient failures (connection errors, timeouts,
 408/429/5xx) are retried with exponential backoff, other HTTP errors fail at once with the
-server's message. Chat prompts go to /chat/completions, finished texts (`mceval.prompt_styles`) to
+server's message. Chat prompts go to /chat/completions, finished texts (`mcgen.prompt_styles`) to
 /completions. Every sampling value is sent (`openai_sampling_fields`, in the server's dialect), so
 the server does not fill any from the model's generation config.
 
@@ -23,10 +23,15 @@ import urllib.request
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Iterator, Mapping, Sequence
 
-from mceval.bench.backends.base import GenerationBackend, Prompt, prompt_seed
-from mceval.bench.backends.sampling import SERVER_DEFAULT, SERVER_DIALECTS, ServerDialect, openai_sampling_fields
-from mceval.bench.thinking import prompt_opens_thinking
-from mceval.bench.types import Completion, SamplingConfig
+from mcgen.backends.base import GenerationBackend, Prompt, prompt_seed
+from mcgen.backends.sampling import (
+    SERVER_DEFAULT,
+    SERVER_DIALECTS,
+    ServerDialect,
+    openai_sampling_fields,
+)
+from mcgen.thinking import prompt_opens_thinking
+from mcgen.types import Completion, SamplingConfig
 
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 PROBE_TIMEOUT_S = 5.0

@@ -7,11 +7,11 @@ import json
 from abc import ABC, abstractmethod
 from typing import Any, Iterator, Sequence, Union
 
-from mceval.bench.types import Completion, SamplingConfig
+from mcgen.types import Completion, SamplingConfig
 
 Messages = list[dict]
 # Chat messages (rendered by the model's chat template) or a finished text (sent as is): see
-# `mceval.prompt_styles`. Every backend takes both.
+# `mcgen.prompt_styles`. Every backend takes both.
 Prompt = Union[Messages, str]
 
 

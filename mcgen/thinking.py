@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from mceval.bench.types import Completion
+from mcgen.types import Completion
 
 OPEN, CLOSE = "<think>", "</think>"
 

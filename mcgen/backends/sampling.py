@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from mceval.bench.types import SamplingConfig
+from mcgen.types import SamplingConfig
 
 ServerDialect = Literal["vllm", "transformers", "openai"]
 SERVER_DIALECTS: tuple[str, ...] = ("vllm", "transformers", "openai")

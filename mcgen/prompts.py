@@ -3,14 +3,14 @@
 Why exactly: scores are only comparable with the public LiveCodeBench leaderboard if the
 model sees the same text (lcb_runner `prompts/code_generation.py`, generic chat format).
 The trainer builds its prompts with the same function, so train and eval prompts agree.
-The prompts LiveCodeBench gives other model families are in `mceval.prompt_styles`.
+The prompts LiveCodeBench gives other model families are in `mcgen.prompt_styles`.
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from mcdata.schema import Problem
+from mccore.schema import Problem
 
 SYSTEM_MESSAGE = (
     "You are an expert Python programmer. You will be given a question (problem specification) "
@@ -55,7 +55,7 @@ def render_prompt(
 ) -> str:
     """The prompt text a local model sees: the tokenizer's chat template with the assistant
     turn opened. A template without a system role gets the system text prefixed to the user turn.
-    A str is a finished prompt (a hand-built `mceval.prompt_styles` text) and is returned as is.
+    A str is a finished prompt (a hand-built `mcgen.prompt_styles` text) and is returned as is.
     `chat_template_kwargs` go to the template (e.g. `enable_thinking=False` for Qwen3 hybrids)."""
     if isinstance(messages, str):
         return messages

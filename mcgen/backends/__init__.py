@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from mceval.bench.backends.base import GenerationBackend, Prompt, prompt_seed
+from mcgen.backends.base import GenerationBackend, Prompt, prompt_seed
 
 BackendName = Literal["hf", "openai", "vllm"]
 BACKENDS: tuple[str, ...] = ("hf", "openai", "vllm")
@@ -21,15 +21,15 @@ def make_backend(name: BackendName, **options: Any) -> GenerationBackend:
     chat_template_kwargs); vllm(model, tensor_parallel_size, dtype, max_model_len, gpu_memory_utilization,
     seed, chat_template_kwargs)."""
     if name == "hf":
-        from mceval.bench.backends.hf import HFBackend
+        from mcgen.backends.hf import HFBackend
 
         return HFBackend(**options)
     if name == "openai":
-        from mceval.bench.backends.openai_compat import OpenAIBackend
+        from mcgen.backends.openai_compat import OpenAIBackend
 
         return OpenAIBackend(**options)
     if name == "vllm":
-        from mceval.bench.backends.vllm_backend import VLLMBackend
+        from mcgen.backends.vllm_backend import VLLMBackend
 
         return VLLMBackend(**options)
     raise ValueError(f"unknown backend {name!r}; choose one of {BACKENDS}")

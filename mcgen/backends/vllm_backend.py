@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Mapping, Sequence
 
-from mceval.bench.backends.base import GenerationBackend, Prompt, prompt_seed
-from mceval.bench.backends.sampling import vllm_sampling_kwargs
-from mceval.bench.thinking import prompt_opens_thinking
-from mceval.bench.types import Completion, SamplingConfig, repeat_greedy
-from mceval.gguf_model import resolve_model
-from mceval.prompts import render_prompt
+from mcgen.backends.base import GenerationBackend, Prompt, prompt_seed
+from mcgen.backends.sampling import vllm_sampling_kwargs
+from mcgen.gguf_model import resolve_model
+from mcgen.prompts import render_prompt
+from mcgen.thinking import prompt_opens_thinking
+from mcgen.types import Completion, SamplingConfig, repeat_greedy
 
 
 class VLLMBackend(GenerationBackend):

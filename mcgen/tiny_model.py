@@ -12,8 +12,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mcdata.hub import HubUnreachableError, check_hub_reachable, hub_offline, looks_like_local_path
-from mceval.gguf_model import cache_root, resolve_model, saved_once
+from mccore.hub import (
+    HubUnreachableError,
+    check_hub_reachable,
+    hub_offline,
+    looks_like_local_path,
+)
+from mcgen.gguf_model import cache_root, resolve_model, saved_once
 
 TINY_MODEL_NAME = "tiny-random"
 
@@ -117,7 +122,7 @@ def save_tiny_model(directory: str | Path, seed: int = 0, **model_options) -> Pa
 def load_model_and_tokenizer(name_or_path: str, *, seed: int = 0, dtype: str | None = None,
                              trust_remote_code: bool = False):
     """`tiny-random` builds the tiny model; `smollm2-135m` (the small real model) and `*.gguf` files
-    load through a converted folder (mceval.gguf_model); anything else goes to `from_pretrained`
+    load through a converted folder (mcgen.gguf_model); anything else goes to `from_pretrained`
     (local directory, or a Hub id when the Hub answers or the model is cached)."""
     if name_or_path == TINY_MODEL_NAME:
         return build_tiny_model(seed)

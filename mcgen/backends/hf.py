@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Mapping, Sequence
 
-from mceval.bench.backends.base import GenerationBackend, Prompt, prompt_seed
-from mceval.bench.backends.sampling import hf_generate_kwargs
-from mceval.bench.thinking import prompt_opens_thinking
-from mceval.bench.types import Completion, SamplingConfig, repeat_greedy
-from mceval.prompts import render_prompt
+from mcgen.backends.base import GenerationBackend, Prompt, prompt_seed
+from mcgen.backends.sampling import hf_generate_kwargs
+from mcgen.prompts import render_prompt
+from mcgen.thinking import prompt_opens_thinking
+from mcgen.types import Completion, SamplingConfig, repeat_greedy
 
 
 class HFBackend(GenerationBackend):
@@ -37,7 +37,7 @@ class HFBackend(GenerationBackend):
     ) -> None:
         import torch
 
-        from mceval.tiny_model import load_model_and_tokenizer
+        from mcgen.tiny_model import load_model_and_tokenizer
 
         caller_model = not isinstance(model, str)
         if not caller_model:

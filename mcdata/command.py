@@ -12,12 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mcdata.pipeline import (
-    BuildConfig,
-    BuildResult,
-    build_dataset,
-    default_lcb_reference,
-)
+from mcdata.pipeline import BuildConfig, BuildResult, build_dataset, default_lcb_reference
 from mceval.pool import parse_spec
 
 CHOICES: dict[str, tuple[str, ...]] = {

@@ -24,14 +24,7 @@ from typing import Any
 
 from mccore.folder import REPORT_NAME, WORK_DIR_NAME, require_complete
 from mccore.hub import looks_like_local_path
-from mccore.textfile import (
-    ARCHIVE_ERRORS,
-    InputFileError,
-    archive_error,
-    open_raw,
-    read_text_file,
-    text_encoding,
-)
+from mccore.textfile import ARCHIVE_ERRORS, InputFileError, archive_error, open_raw, read_text_file, text_encoding
 
 LOCAL_SUFFIXES = (".jsonl", ".json", ".parquet", ".jsonl.gz", ".json.gz", ".ndjson", ".arrow")
 # Files a build writes next to its data; a folder source never reads them as rows.

@@ -38,23 +38,11 @@ from mcdata import progress
 from mcdata.card import HISTOGRAM, CardConfig, DatasetStats, write_card
 from mcdata.collect import CollectConfig, SourceSpec, collect
 from mcdata.decontaminate import DecontamConfig, decontaminate
-from mcdata.dedup import (
-    DedupConfig,
-    choose_copies,
-    group_duplicates,
-    resolve_duplicates,
-)
+from mcdata.dedup import DedupConfig, choose_copies, group_duplicates, resolve_duplicates
 from mcdata.parallel import chunked
 from mcdata.process import ProcessConfig, process
 from mcdata.report import BuildReport
-from mcdata.write import (
-    WriteConfig,
-    count_rows,
-    read_parquet,
-    remove_other_splits,
-    write_parquet,
-    write_shards,
-)
+from mcdata.write import WriteConfig, count_rows, read_parquet, remove_other_splits, write_parquet, write_shards
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 Difficulty = Literal["none", "pass-rate", "predict"]

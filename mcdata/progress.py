@@ -27,12 +27,7 @@ def _noop(n: int = 1) -> None:
 
 def _columns() -> list:
     from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        ProgressColumn,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
+        BarColumn, MofNCompleteColumn, ProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
     )
     from rich.text import Text
 

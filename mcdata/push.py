@@ -65,11 +65,7 @@ def push_folder(
 ) -> str:
     """Create the dataset repo if needed and commit the folder; returns the commit URL."""
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
-    from huggingface_hub.errors import (
-        EntryNotFoundError,
-        RepositoryNotFoundError,
-        RevisionNotFoundError,
-    )
+    from huggingface_hub.errors import EntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError
 
     folder = Path(folder)
     files = staged_files(folder)

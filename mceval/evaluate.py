@@ -326,18 +326,11 @@ def _grade_stream(todo: list[tuple[Problem, int, str | None]], config: GradeConf
                   grader_spec: str | None = None):
     """Yield (problem, sample_index, SampleResult) as chunks finish, with a Rich progress bar."""
     from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
+        BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
     )
 
     from mceval import GradeItem
-    from mceval.pool import (
-        open_grader,  # the sandboxed grader pool: here, on Ray, or behind a service
-    )
+    from mceval.pool import open_grader  # the sandboxed grader pool: here, on Ray, or behind a service
 
     if not todo:
         return

@@ -22,14 +22,7 @@ from concurrent.futures import Future
 from typing import NamedTuple, Union
 
 from mccore.schema import Problem, TestCase
-from mceval.sandbox import (
-    Limits,
-    Observation,
-    Sandbox,
-    SandboxCleanupFailed,
-    SandboxCrashed,
-    SandboxUnavailableError,
-)
+from mceval.sandbox import Limits, Observation, Sandbox, SandboxCleanupFailed, SandboxCrashed, SandboxUnavailableError
 from mceval.types import GradeConfig, SampleResult, TestResult, Verdict
 from mceval.workers import default_workers
 
@@ -621,13 +614,7 @@ class Grader:
         """Grade `items` and wait; results in input order."""
         if not progress:
             return self.submit(items).result()
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
             task = bar.add_task("grading", total=len(items))

@@ -29,12 +29,7 @@ from pathlib import Path
 from typing import Literal, Union
 
 from mccore.schema import Problem
-from mcgen.prompts import (
-    FORMAT_WITH_STARTER_CODE,
-    FORMAT_WITHOUT_STARTER_CODE,
-    SYSTEM_MESSAGE,
-    build_user_prompt,
-)
+from mcgen.prompts import FORMAT_WITH_STARTER_CODE, FORMAT_WITHOUT_STARTER_CODE, SYSTEM_MESSAGE, build_user_prompt
 
 Messages = list[dict[str, str]]
 Prompt = Union[Messages, str]

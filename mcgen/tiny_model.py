@@ -12,12 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mccore.hub import (
-    HubUnreachableError,
-    check_hub_reachable,
-    hub_offline,
-    looks_like_local_path,
-)
+from mccore.hub import HubUnreachableError, check_hub_reachable, hub_offline, looks_like_local_path
 from mcgen.gguf_model import cache_root, resolve_model, saved_once
 
 TINY_MODEL_NAME = "tiny-random"

@@ -31,10 +31,7 @@ from mcgen.prompts import build_chat_messages
 from mcgen.types import SamplingConfig
 from mctrain.algo.diversity import DIVERSITY_METRICS, DiversityMetric, group_diversity
 from mctrain.algo.temperature import (
-    DEFAULT_CANDIDATE_TEMPERATURES,
-    DEFAULT_DIVERSITY_TARGET,
-    NoTemperatureReachesTarget,
-    select_temperature,
+    DEFAULT_CANDIDATE_TEMPERATURES, DEFAULT_DIVERSITY_TARGET, NoTemperatureReachesTarget, select_temperature,
 )
 
 logger = logging.getLogger(__name__)
@@ -293,12 +290,7 @@ def plot_calibration(
 
 def _progress(enabled: bool):
     from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
+        BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
     )
 
     return Progress(

@@ -28,12 +28,7 @@ class RolloutProgressCallback(TrainerCallback):
         if not state.is_world_process_zero:
             return
         from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
+            BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
         )
 
         self._updates = max(1, int(getattr(args, "updates_per_rollout", 1)))

@@ -22,11 +22,7 @@ from mccore.atomic import atomic_write_json
 from mccore.schema import Problem
 from mceval.types import GradeConfig
 from mcgen.prompts import build_chat_messages
-from mcgen.tiny_model import (
-    build_tiny_model,
-    load_model_and_tokenizer,
-    tiny_model_folder,
-)
+from mcgen.tiny_model import build_tiny_model, load_model_and_tokenizer, tiny_model_folder
 from mctrain.config import TINY_MODEL, MicroCoderGRPOConfig, load_yaml
 
 RUN_CONFIG_FILE = "run_config.json"

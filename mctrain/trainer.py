@@ -41,18 +41,8 @@ from trl.trainer.utils import add_fused_lm_head
 from mceval.types import Verdict
 from mctrain.algo.answer import UNJUDGED
 from mctrain.algo.dapo import informative_groups, pick_groups
-from mctrain.algo.diversity import (
-    distinct_ngram_ratio,
-    mean_group_diversity,
-    windowed_distinct_ngram,
-)
-from mctrain.algo.masking import (
-    DROPS_TOKENS,
-    TruncationMask,
-    decide_mask,
-    is_non_incorrect,
-    is_truncated,
-)
+from mctrain.algo.diversity import distinct_ngram_ratio, mean_group_diversity, windowed_distinct_ngram
+from mctrain.algo.masking import DROPS_TOKENS, TruncationMask, decide_mask, is_non_incorrect, is_truncated
 from mctrain.algo.repetition import is_repetitive
 from mctrain.algo.schedule import LengthSchedule
 from mctrain.algo.temperature import TemperatureSchedule
@@ -60,13 +50,7 @@ from mctrain.config import MicroCoderGRPOConfig
 from mctrain.engine import check_loadable_saves, check_master_weights
 from mctrain.metrics import MetricsJsonlCallback
 from mctrain.reward import CodeReward, GradingFailed, completion_text, reward_of
-from mctrain.rollout_batch import (
-    RolloutRows,
-    concat_batches,
-    endless_shuffle,
-    is_correction_hits,
-    select_rows,
-)
+from mctrain.rollout_batch import RolloutRows, concat_batches, endless_shuffle, is_correction_hits, select_rows
 
 MASK_LOG_FILE = "mask_decisions.jsonl"
 SNAPSHOT_DIR = "snapshots"

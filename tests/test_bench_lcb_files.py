@@ -11,12 +11,7 @@ import pytest
 
 from mccore.schema import Problem, TestCase
 from mceval.bench.lcb_files import (
-    eval_all_rows,
-    eval_metrics,
-    grading_label,
-    metadata,
-    per_test_results,
-    write_lcb_files,
+    eval_all_rows, eval_metrics, grading_label, metadata, per_test_results, write_lcb_files,
 )
 from mceval.bench.report import ProblemRun
 

@@ -17,13 +17,7 @@ import pytest
 from conftest import read_json
 
 from mccore.schema import Problem, TestCase
-from mcgen.prompt_styles import (
-    LCB_STYLES,
-    PROMPT_STYLES,
-    TEXT_STYLES,
-    build_prompt,
-    resolve_prompt_style,
-)
+from mcgen.prompt_styles import LCB_STYLES, PROMPT_STYLES, TEXT_STYLES, build_prompt, resolve_prompt_style
 from mcgen.prompts import SYSTEM_MESSAGE, build_chat_messages, render_prompt
 from mcgen.tiny_model import build_tiny_tokenizer
 

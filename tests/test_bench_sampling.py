@@ -18,11 +18,7 @@ from test_bench_prompts import THINKING_TEMPLATE
 
 from mccore.schema import Problem, TestCase
 from mcgen.backends import make_backend
-from mcgen.backends.sampling import (
-    hf_generate_kwargs,
-    openai_sampling_fields,
-    vllm_sampling_kwargs,
-)
+from mcgen.backends.sampling import hf_generate_kwargs, openai_sampling_fields, vllm_sampling_kwargs
 from mcgen.prompts import build_chat_messages
 from mcgen.tiny_model import build_tiny_model
 from mcgen.types import Completion, SamplingConfig

@@ -14,14 +14,7 @@ import json
 from pathlib import Path
 
 import pytest
-from isolation_harness import (
-    both_orders,
-    explain,
-    functional_problem,
-    grade_via_cli,
-    stdin_problem,
-    token,
-)
+from isolation_harness import both_orders, explain, functional_problem, grade_via_cli, stdin_problem, token
 from lcb_profile_cases import CASES, MEDIAN, SUM, Case
 from test_isolation_samples import MEMORY_SCAN
 from typer.testing import CliRunner

@@ -7,13 +7,7 @@ import pytest
 from mccore.schema import Problem, TestCase
 from mceval import GradeConfig, GradeItem, Grader, SampleResult, Verdict
 from mceval import types as mtypes
-from mceval.batch_format import (
-    decode_batch,
-    encode_batch,
-    request_config,
-    result_from_row,
-    sample_row,
-)
+from mceval.batch_format import decode_batch, encode_batch, request_config, result_from_row, sample_row
 from mceval.pool import open_grader, parse_spec
 from mceval.remote import RemoteGrader, RemoteGraderError
 

@@ -19,14 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from service_harness import (
-    LiveService,
-    free_port,
-    gauge,
-    get,
-    post,
-    reference_and_mutant_items,
-)
+from service_harness import LiveService, free_port, gauge, get, post, reference_and_mutant_items
 
 import mceval
 from mccore.schema import Problem, TestCase

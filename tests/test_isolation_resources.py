@@ -16,14 +16,7 @@ import textwrap
 import time
 
 import pytest
-from isolation_harness import (
-    both_orders,
-    explain,
-    functional_problem,
-    grade_in_order,
-    grade_via_cli,
-    stdin_problem,
-)
+from isolation_harness import both_orders, explain, functional_problem, grade_in_order, grade_via_cli, stdin_problem
 
 import mceval
 from mceval import GradeConfig, Verdict

@@ -16,15 +16,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from isolation_harness import (
-    both_orders,
-    explain,
-    functional_problem,
-    grade_in_order,
-    grade_via_cli,
-    stdin_problem,
-    token,
-)
+from isolation_harness import both_orders, explain, functional_problem, grade_in_order, grade_via_cli, stdin_problem, token
 
 from mceval import Verdict
 

@@ -16,12 +16,7 @@ import pytest
 from mccore.schema import Problem, SchemaError
 from mccore.schema import TestCase as Case
 from mceval.lcb_format import (
-    decode_test_cases,
-    encode_test_cases,
-    load_lcb_problems,
-    problem_from_lcb_row,
-    problem_to_lcb_row,
-    restricted_loads,
+    decode_test_cases, encode_test_cases, load_lcb_problems, problem_from_lcb_row, problem_to_lcb_row, restricted_loads,
 )
 
 

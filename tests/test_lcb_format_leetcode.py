@@ -9,11 +9,7 @@ from pathlib import Path
 import pytest
 
 from mccore.schema import SchemaError
-from mceval.leetcode_format import (
-    UnsupportedProblem,
-    load_leetcodedataset,
-    problem_from_leetcodedataset_row,
-)
+from mceval.leetcode_format import UnsupportedProblem, load_leetcodedataset, problem_from_leetcodedataset_row
 
 TEST_FILE = "LeetCodeDataset-v0.3.1-test.jsonl.gz"
 TRAIN_FILE = "LeetCodeDataset-v0.2.0-train.first40.jsonl.gz"

@@ -12,13 +12,7 @@ import pytest
 from conftest import read_json
 
 from mccore.schema import Problem
-from mcdata.difficulty import (
-    ModelConfig,
-    PassRateBand,
-    PassRateConfig,
-    load_rollouts,
-    pass_rate_filter,
-)
+from mcdata.difficulty import ModelConfig, PassRateBand, PassRateConfig, load_rollouts, pass_rate_filter
 from mcdata.report import BuildReport
 
 MINI = "O1-Mini-2024-09-12_N1_codegeneration_1_0.2_eval_all.json.gz"

@@ -14,16 +14,8 @@ from conftest import read_json
 from mccore.schema import Problem
 from mccore.schema import TestCase as Case
 from mcdata.difficulty import (
-    DIMENSIONS,
-    JudgeParseError,
-    ModelConfig,
-    PredictConfig,
-    fit_isotonic,
-    fit_logistic,
-    parse_judge_scores,
-    parse_mix,
-    predict_filter,
-    weighted_difficulty,
+    DIMENSIONS, JudgeParseError, ModelConfig, PredictConfig, fit_isotonic, fit_logistic, parse_judge_scores, parse_mix,
+    predict_filter, weighted_difficulty,
 )
 from mcdata.difficulty.judge import build_judge_messages, score_answers
 from mcdata.difficulty.select import Candidate, bucket_of, quotas, select_to_mix

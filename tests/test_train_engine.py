@@ -11,11 +11,7 @@ from mccore.schema import Problem, TestCase
 from mcgen.prompts import build_chat_messages, render_prompt
 from mcgen.tiny_model import build_tiny_model, build_tiny_tokenizer
 from mctrain.config import MicroCoderGRPOConfig
-from mctrain.engine import (
-    check_master_weights,
-    longest_prompt_tokens,
-    vllm_context_length,
-)
+from mctrain.engine import check_master_weights, longest_prompt_tokens, vllm_context_length
 
 CPU = dict(use_cpu=True, bf16=False, output_dir="unused")
 

@@ -7,13 +7,7 @@ import pytest
 
 from mctrain.algo.advantages import apply_mask, group_advantages
 from mctrain.algo.answer import answer_unfinished
-from mctrain.algo.masking import (
-    decide_mask,
-    is_non_incorrect,
-    is_truncated,
-    mask_uniform,
-    truncation_mask,
-)
+from mctrain.algo.masking import decide_mask, is_non_incorrect, is_truncated, mask_uniform, truncation_mask
 from mctrain.algo.repetition import is_repetitive, smallest_period
 
 EOS, PAD = 0, 1

@@ -6,11 +6,7 @@ import math
 
 import pytest
 
-from mctrain.algo.temperature import (
-    NoTemperatureReachesTarget,
-    TemperatureSchedule,
-    select_temperature,
-)
+from mctrain.algo.temperature import NoTemperatureReachesTarget, TemperatureSchedule, select_temperature
 
 
 def test_schedule_parse_forms_agree():

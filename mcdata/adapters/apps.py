@@ -17,17 +17,8 @@ from typing import Any
 
 from mccore.schema import Problem, TestCase
 from mcdata.adapters.base import (
-    RowError,
-    difficulty_of,
-    iso_date,
-    loads_lenient,
-    parse_megabytes,
-    parse_seconds,
-    platform_of,
-    register,
-    require,
-    stable_id,
-    stdin_tests,
+    RowError, difficulty_of, iso_date, loads_lenient, parse_megabytes, parse_seconds, platform_of, register, require,
+    stable_id, stdin_tests,
 )
 from mcdata.io import RowRef
 from mcdata.licenses import upstream

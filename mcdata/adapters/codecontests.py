@@ -13,14 +13,7 @@ from typing import Any
 
 from mccore.schema import Problem, TestCase
 from mcdata.adapters.base import (
-    RowError,
-    difficulty_of,
-    loads_lenient,
-    parse_megabytes,
-    parse_seconds,
-    register,
-    require,
-    stable_id,
+    RowError, difficulty_of, loads_lenient, parse_megabytes, parse_seconds, register, require, stable_id,
 )
 from mcdata.io import RowRef
 from mcdata.licenses import upstream

@@ -12,15 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from mccore.schema import Problem, TestCase
-from mcdata.adapters.base import (
-    RowError,
-    difficulty_of,
-    iso_date,
-    parse_megabytes,
-    parse_seconds,
-    register,
-    require,
-)
+from mcdata.adapters.base import RowError, difficulty_of, iso_date, parse_megabytes, parse_seconds, register, require
 from mcdata.io import RowRef
 from mcdata.licenses import upstream
 

@@ -18,14 +18,7 @@ from typing import Any
 
 from mccore.schema import Problem, TestCase
 from mcdata.adapters.apps import class_starter, functional_tests, solution_shim
-from mcdata.adapters.base import (
-    RowError,
-    loads_lenient,
-    register,
-    require,
-    stable_id,
-    stdin_tests,
-)
+from mcdata.adapters.base import RowError, loads_lenient, register, require, stable_id, stdin_tests
 from mcdata.checks import split_tags, stated_limits
 from mcdata.io import RowRef
 from mcdata.licenses import deepcoder_upstream

@@ -20,15 +20,7 @@ import zlib
 from typing import Any
 
 from mccore.schema import Problem, TestCase
-from mcdata.adapters.base import (
-    RowError,
-    difficulty_of,
-    loads_lenient,
-    platform_of,
-    register,
-    require,
-    stdin_tests,
-)
+from mcdata.adapters.base import RowError, difficulty_of, loads_lenient, platform_of, register, require, stdin_tests
 from mcdata.io import RowRef
 from mcdata.licenses import upstream
 from mceval.lcb_format import problem_from_lcb_row

@@ -8,25 +8,10 @@
 Both are pipeline stages: ``stage(problems, cfg, report) -> Iterator[Problem]``.
 """
 
-from mcdata.difficulty.calibrate import (
-    Calibration,
-    fit_calibration,
-    fit_isotonic,
-    fit_logistic,
-)
+from mcdata.difficulty.calibrate import Calibration, fit_calibration, fit_isotonic, fit_logistic
 from mcdata.difficulty.common import ModelConfig
-from mcdata.difficulty.judge import (
-    DIMENSIONS,
-    JudgeParseError,
-    parse_judge_scores,
-    weighted_difficulty,
-)
-from mcdata.difficulty.pass_rate import (
-    PassRateBand,
-    PassRateConfig,
-    load_rollouts,
-    pass_rate_filter,
-)
+from mcdata.difficulty.judge import DIMENSIONS, JudgeParseError, parse_judge_scores, weighted_difficulty
+from mcdata.difficulty.pass_rate import PassRateBand, PassRateConfig, load_rollouts, pass_rate_filter
 from mcdata.difficulty.predict import PredictConfig, predict_filter
 from mcdata.difficulty.select import parse_mix, select_to_mix
 

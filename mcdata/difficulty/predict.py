@@ -34,19 +34,8 @@ from mccore.schema import Problem
 from mcdata.difficulty.calibrate import Calibration, CalibrationMethod, fit_calibration
 from mcdata.difficulty.common import ModelConfig, batched, shared_backend
 from mcdata.difficulty.judge import judge_problems
-from mcdata.difficulty.pass_rate import (
-    PassRateConfig,
-    make_rollout_source,
-    measure_pass_rates,
-)
-from mcdata.difficulty.select import (
-    DEFAULT_MIX,
-    Candidate,
-    bucket_of,
-    dropped_reasons,
-    parse_mix,
-    select_to_mix,
-)
+from mcdata.difficulty.pass_rate import PassRateConfig, make_rollout_source, measure_pass_rates
+from mcdata.difficulty.select import DEFAULT_MIX, Candidate, bucket_of, dropped_reasons, parse_mix, select_to_mix
 from mcdata.progress import task
 from mcdata.report import BuildReport
 from mceval.pool import open_grader

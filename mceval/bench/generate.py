@@ -70,13 +70,7 @@ def generation_identity(config: BenchConfig, backend: GenerationBackend | None, 
 
 
 def _progress_columns():
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     return (
         TextColumn("{task.description}"),

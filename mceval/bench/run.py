@@ -36,22 +36,9 @@ from mccore.schema import Problem, SchemaError
 from mccore.textfile import read_text_file
 from mceval.bench.config import BenchConfig, ComparisonChoice
 from mceval.bench.generate import CACHE_FILE, generate_all
-from mceval.bench.lcb_data import (
-    LCB_REPO_ID,
-    file_record,
-    load_lcb_benchmark,
-    locate_lcb_files,
-    resolve_bench_version,
-)
+from mceval.bench.lcb_data import LCB_REPO_ID, file_record, load_lcb_benchmark, locate_lcb_files, resolve_bench_version
 from mceval.bench.lcb_files import grading_label, write_lcb_files
-from mceval.bench.report import (
-    ProblemRun,
-    pass_rates,
-    per_problem_rows,
-    response_stats,
-    results_table,
-    write_plot,
-)
+from mceval.bench.report import ProblemRun, pass_rates, per_problem_rows, response_stats, results_table, write_plot
 from mceval.bench.truncation import graded_code
 from mcgen.prompt_styles import TEXT_STYLES, build_prompt, resolve_prompt_style
 

@@ -21,13 +21,7 @@ from pathlib import Path
 from . import binds
 from .cgroups import SandboxCgroups
 from .inner.wire import recv_msg, send_msg, split_frames
-from .records import (
-    Limits,
-    Observation,
-    SandboxCleanupFailed,
-    SandboxCrashed,
-    SandboxUnavailableError,
-)
+from .records import Limits, Observation, SandboxCleanupFailed, SandboxCrashed, SandboxUnavailableError
 
 LAUNCH = Path(__file__).with_name("inner") / "launch.py"
 # Sandbox overhead on top of the per-test memory limit (interpreters, preloaded modules, buffers).

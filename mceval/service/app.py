@@ -30,13 +30,7 @@ from mceval.pool import GraderLike, open_grader, parse_spec, sandbox_restarts
 from mceval.service.admission import Admission
 from mceval.service.guard import GuardMiddleware
 from mceval.service.metrics import Metrics
-from mceval.service.run_code import (
-    CodeRunner,
-    RunCodeRequest,
-    fusion_response,
-    sandbox_error,
-    unsupported,
-)
+from mceval.service.run_code import CodeRunner, RunCodeRequest, fusion_response, sandbox_error, unsupported
 from mceval.service.settings import ServiceSettings
 from mceval.types import GradeConfig
 from mceval.workers import default_workers

@@ -24,12 +24,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Iterator, Mapping, Sequence
 
 from mcgen.backends.base import GenerationBackend, Prompt, prompt_seed
-from mcgen.backends.sampling import (
-    SERVER_DEFAULT,
-    SERVER_DIALECTS,
-    ServerDialect,
-    openai_sampling_fields,
-)
+from mcgen.backends.sampling import SERVER_DEFAULT, SERVER_DIALECTS, ServerDialect, openai_sampling_fields
 from mcgen.thinking import prompt_opens_thinking
 from mcgen.types import Completion, SamplingConfig
 

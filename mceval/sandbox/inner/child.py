@@ -27,16 +27,7 @@ from typing import TYPE_CHECKING
 
 from . import lcb
 from .codec import decode_argument, encode_result
-from .wire import (
-    EXCEPTION,
-    NO_ENTRY,
-    NOT_SERIALISABLE,
-    READY,
-    RESULT,
-    child_frame,
-    failure_frame,
-    write_all,
-)
+from .wire import EXCEPTION, NO_ENTRY, NOT_SERIALISABLE, READY, RESULT, child_frame, failure_frame, write_all
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -9,7 +9,8 @@ GRPO learns only from groups with mixed rewards, so the problems are chosen by m
 3. before   held-out pass@1 of the base model, --eval-n samples per problem
 4. train    `microcoder train` on the training set, one run per arm, the same budget: `microcoder`
             (the paper recipe's algorithm settings) and `grpo` (recipes/grpo_baseline.yaml's)
-5. after    held-out pass@1 of each arm's RUN_DIR/final, the same samples per problem
+5. after    held-out pass@1 of each arm's RUN_DIR/final, the same samples per problem (and pass@1 on
+            the training problems themselves, before and after: did training raise what it optimised?)
 6. report   pass@1 with 95% bootstrap intervals (problems and samples resampled), the paired
             change, the training curves (`microcoder train plot`) and a bar chart
 
@@ -104,6 +105,8 @@ def sample_and_grade(model: str, problems: Sequence[Problem], n: int, args: argp
         try:
             prompts = [build_prompt(p, PROMPT_STYLE) for p in todo]
             with open(codes_file, "a", encoding="utf-8") as sink:
+                if codes_file.stat().st_size and not codes_file.read_bytes().endswith(b"\n"):
+                    sink.write("\n")  # end the line cut off by the interruption before appending
                 for done, (index, completions) in enumerate(backend.iter_generate(prompts, sampling), 1):
                     problem_codes = [extract_code(c.text) for c in completions]
                     codes[todo[index].problem_id] = problem_codes
@@ -268,7 +271,12 @@ def main() -> None:
     print("before: base model on the held-out problems", flush=True)
     before = cached(out / "eval_before.json", lambda: sample_and_grade(args.model, heldout, args.eval_n, args, args.seed + 1,
                                                                    out / "before_codes.jsonl"))
-    dataset = build_training_set([by_id[pid] for pid in train_ids], out)
+    train_problems = [by_id[pid] for pid in train_ids]
+    # The training problems themselves, before and after: did training raise what it optimised?
+    train_before = cached(out / "train_eval_before.json",
+                          lambda: sample_and_grade(args.model, train_problems, args.eval_n, args, args.seed + 1,
+                                                   out / "train_before_codes.jsonl"))
+    dataset = build_training_set(train_problems, out)
     arms: dict[str, Any] = {}
     for arm in [a for a in args.arms.split(",") if a]:
         print(f"train: {arm}", flush=True)
@@ -276,16 +284,23 @@ def main() -> None:
         after = cached(out / f"eval_after_{arm}.json",
                        lambda: sample_and_grade(str(final), heldout, args.eval_n, args, args.seed + 1,
                                                         out / f"after_{arm}_codes.jsonl"))
+        train_after = cached(out / f"train_eval_after_{arm}.json",
+                             lambda: sample_and_grade(str(final), train_problems, args.eval_n, args, args.seed + 1,
+                                                      out / f"train_after_{arm}_codes.jsonl"))
         metrics = [json.loads(line) for line in (out / "runs" / arm / "metrics.jsonl").read_text().splitlines()]
         arms[arm] = {"pass@1": pass_at_1(after), "ci95": bootstrap(after, None), "change": pass_at_1(after) - pass_at_1(before),
                      "change_ci95": bootstrap(before, after), "train_reward_first": metrics[0].get("reward_mean"),
-                     "train_reward_last": metrics[-1].get("reward_mean")}
+                     "train_reward_last": metrics[-1].get("reward_mean"),
+                     "train_set": {"pass@1": pass_at_1(train_after), "ci95": bootstrap(train_after, None),
+                                   "change": pass_at_1(train_after) - pass_at_1(train_before),
+                                   "change_ci95": bootstrap(train_before, train_after)}}
     report = {
         "model": args.model, "candidates": len(candidates), "probe_k": args.probe_k, "band": [low, high],
         "probe_pass_rates": rates, "train_problems": train_ids, "heldout_problems": len(heldout_ids),
         "eval_n": args.eval_n, "rounds": args.rounds, "prompts_per_round": args.prompts_per_round, "group": args.group,
         "max_tokens": args.max_tokens, "temperature": args.temperature, "learning_rate": args.learning_rate,
-        "before": {"pass@1": pass_at_1(before), "ci95": bootstrap(before, None)}, "arms": arms,
+        "before": {"pass@1": pass_at_1(before), "ci95": bootstrap(before, None)},
+        "train_set_before": {"pass@1": pass_at_1(train_before), "ci95": bootstrap(train_before, None)}, "arms": arms,
         "wall_s": round(time.perf_counter() - started, 1),
     }
     (out / "report.json").write_text(json.dumps(report, indent=1))
@@ -298,6 +313,10 @@ def main() -> None:
         print(f"  {arm:<10} {100 * row['pass@1']:.1f}% [{100 * row['ci95'][0]:.1f}, {100 * row['ci95'][1]:.1f}]  change "
               f"{100 * row['change']:+.1f} pts [{100 * row['change_ci95'][0]:+.1f}, {100 * row['change_ci95'][1]:+.1f}]; "
               f"train reward {row['train_reward_first']} -> {row['train_reward_last']}")
+        seen = row["train_set"]
+        print(f"  {'':<10} on its training problems: {100 * report['train_set_before']['pass@1']:.1f}% -> "
+              f"{100 * seen['pass@1']:.1f}%, change {100 * seen['change']:+.1f} pts "
+              f"[{100 * seen['change_ci95'][0]:+.1f}, {100 * seen['change_ci95'][1]:+.1f}]")
     print(f"report: {out / 'report.json'}, {out / 'learning.png'}, {out / 'curves.png'}")
 
 

@@ -25,7 +25,9 @@ def test_learning_benchmark_plumbing(tmp_path: Path) -> None:
     report = json.loads((out / "report.json").read_text())
     assert set(report["arms"]) == {"microcoder", "grpo"} and report["heldout_problems"] == 2
     assert len(report["probe_pass_rates"]) == 4 and len(report["train_problems"]) == 2
-    for row in [report["before"], *report["arms"].values()]:
+    rows = [report["before"], report["train_set_before"], *report["arms"].values(),
+            *(arm["train_set"] for arm in report["arms"].values())]
+    for row in rows:
         low, high = row["ci95"]
         assert 0 <= low <= row["pass@1"] <= high <= 1
     for arm in ("microcoder", "grpo"):
@@ -39,3 +41,15 @@ def test_learning_benchmark_plumbing(tmp_path: Path) -> None:
     # a second run resumes every phase from the cache
     again = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "sampled" not in again.stdout
+    # a phase interrupted mid-sampling resumes at the first problem it had not finished
+    codes = out / "before_codes.jsonl"
+    kept = codes.read_text().splitlines()[:1]
+    codes.write_text(kept[0] + "\n" + '{"problem_id": "cut off mid-wri')
+    (out / "eval_before.json").unlink()
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "resuming: 1 of 2 problems already sampled" in resumed.stdout and "sampled 1/1 problems" in resumed.stdout
+    before = json.loads((out / "eval_before.json").read_text())
+    assert len(before) == report["heldout_problems"] and all(len(verdicts) == 2 for verdicts in before.values())
+    lines = codes.read_text().splitlines()
+    assert len(lines) == 3 and {json.loads(line)["problem_id"] for line in (lines[0], lines[2])} == set(before)

@@ -2,8 +2,8 @@
 
 LiveCodeBench's `lcb_runner` grades each generation with a process pool over samples; per sample
 it starts a `multiprocessing.Manager` (a server process) plus a `multiprocessing.Process` worker,
-`exec`s the code in that worker and times each test with SIGALRM (see
-shared/docs/reference-evaluators.md section 1.3). This module reproduces that layout - the cost
+`exec`s the code in that worker and times each test with SIGALRM (`lcb_runner/evaluation/testing_util.py`
+in LiveCodeBench). This module reproduces that layout - the cost
 structure is what we compare against - with simple, LCB-like judging (Python `==` after a
 top-level tuple->list, early exit at the first failure). It is NOT a sandbox: never feed it
 untrusted code.

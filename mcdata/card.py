@@ -82,7 +82,7 @@ class DatasetStats:
         self.tests += len(problem.tests)
 
     @classmethod
-    def of(cls, problems: Iterable[Problem]) -> DatasetStats:
+    def of(cls, problems: Iterable[Problem]) -> "DatasetStats":
         stats = cls()
         for problem in problems:
             stats.add(problem)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 _MULTI_ANSWER = [
-    re.compile(p, re.IGNORECASE)
+    re.compile(p, re.I)
     for p in (
         r"\byou (?:may|can|are allowed to|should)\s+(?:print|output|return|give)\s+any\b",
         r"\b(?:multiple|several|many|more than one)\b[^.\n]{0,120}\byou (?:may|can)\s+(?:choose|pick)\s+any\b",
@@ -28,16 +28,16 @@ _MULTI_ANSWER = [
         r"\b(?:print|output|return)\b[^.\n]{0,100}\bin any order\b",
     )
 ]
-_ANY = re.compile(r"\bany\b", re.IGNORECASE)
-_INTERACTIVE = re.compile(r"interactive problem|^interaction[ \t]*$", re.IGNORECASE | re.MULTILINE)
-_TOLERANCE = re.compile(r"\b(?:absolute|relative)\s+(?:or\s+(?:absolute|relative)\s+)?error\b", re.IGNORECASE)
+_ANY = re.compile(r"\bany\b", re.I)
+_INTERACTIVE = re.compile(r"interactive problem|^interaction[ \t]*$", re.I | re.M)
+_TOLERANCE = re.compile(r"\b(?:absolute|relative)\s+(?:or\s+(?:absolute|relative)\s+)?error\b", re.I)
 # "<= 105", "-109 <= x", "< 107", "<= 231 - 1": 10^k and 2^k with the caret lost (LeetCode scrapes).
 _POWER_LOOKALIKE = re.compile(r"(?<![\d.^{])(?:10[2-9]|101[0-8]|2(?:31|32|63|64))(?![\d.])")
 _COMPARISON_BEFORE = re.compile(r"(?:<=|≤|<)\s*-?$")
 _COMPARISON_AFTER = re.compile(r"^\s*(?:<=|≤)")
 _TAGS_BLOCK = re.compile(r"\n+Tags:\s*\n\s*(\[[^\]\n]*\])\s*(?=\n|$)")
-_TIME_LIMIT = re.compile(r"^\s*Time Limit:\s*(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|seconds?)\s*$", re.IGNORECASE | re.MULTILINE)
-_MEMORY_LIMIT = re.compile(r"^\s*Memory Limit:\s*(\d+(?:\.\d+)?)\s*(MB|megabytes|KB|GB)\s*$", re.IGNORECASE | re.MULTILINE)
+_TIME_LIMIT = re.compile(r"^\s*Time Limit:\s*(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|seconds?)\s*$", re.I | re.M)
+_MEMORY_LIMIT = re.compile(r"^\s*Memory Limit:\s*(\d+(?:\.\d+)?)\s*(MB|megabytes|KB|GB)\s*$", re.I | re.M)
 
 
 def judge_needs(statement: str) -> list[str]:

@@ -41,7 +41,7 @@ class SourceSpec:
     location: str
 
     @classmethod
-    def parse(cls, text: str) -> SourceSpec:
+    def parse(cls, text: str) -> "SourceSpec":
         fmt, sep, location = text.partition("=")
         if not sep or not fmt.strip() or not location.strip():
             raise ValueError(f"--source {text!r}: expected FORMAT=PATH_OR_HUB_ID, e.g. apps=data/apps.jsonl")

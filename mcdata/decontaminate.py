@@ -43,7 +43,7 @@ from mcdata.text import match_words, ngram_hashes
 from mcdata.window import EvalWindow, parse_date
 
 STAGE = "decontaminate"
-_QUESTION = re.compile(r"### Question:\s*\n(.*?)\n+### (?:Format|Answer):", re.DOTALL)
+_QUESTION = re.compile(r"### Question:\s*\n(.*?)\n+### (?:Format|Answer):", re.S)
 
 
 @dataclass

@@ -43,10 +43,10 @@ STAGE = "dedup"
 _SEED = 1
 _SAMPLE = 8  # bottom-k test hashes per problem in the candidate index
 _SENTENCE_END = re.compile(r"[.\n]")
-_CONSTRAINT = re.compile(r"<=|≤|\\le|<|at most|not exceed|up to", re.IGNORECASE)
+_CONSTRAINT = re.compile(r"<=|≤|\\le|<|at most|not exceed|up to", re.I)
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_VERSION = re.compile(r"\b(easy|easier|simple|medium|hard|harder|extreme)\s+version\b", re.IGNORECASE)
-_ROMAN_SUFFIX = re.compile(r"[-_ ](i{1,3}|iv|v|vi{0,3})$", re.IGNORECASE)
+_VERSION = re.compile(r"\b(easy|easier|simple|medium|hard|harder|extreme)\s+version\b", re.I)
+_ROMAN_SUFFIX = re.compile(r"[-_ ](i{1,3}|iv|v|vi{0,3})$", re.I)
 
 
 @dataclass

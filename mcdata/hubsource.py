@@ -48,7 +48,7 @@ class HubSpec:
     data_files: str | None = None
 
     @classmethod
-    def parse(cls, text: str) -> HubSpec:
+    def parse(cls, text: str) -> "HubSpec":
         text, _, revision = text.partition("#")
         split = None
         if "@" in text:

@@ -336,7 +336,7 @@ def _run_phases(specs: list[SourceSpec], cfg: BuildConfig) -> tuple[Phase, list[
         phase = Phase(root, "2-verify", fp, cfg.resume)
         if phase.done:
             resumed.append("verify")
-        stage = lambda chunk, r: r.run_stage("verify", verify_problems, chunk, cfg.verify)
+        stage = lambda chunk, r: r.run_stage("verify", verify_problems, chunk, cfg.verify)  # noqa: E731
         with progress.phase("verify", last.rows(), cfg.progress and not phase.done):
             reports.append(_run_chunked(phase, last.read(), stage, cfg))
         last = phase
@@ -373,7 +373,7 @@ def _difficulty_phase(root: Path, fp: str, last: Phase, cfg: BuildConfig, report
     if cfg.difficulty == "pass-rate":
         ids = sources_by_id(last.read())
         run = partial(pass_rate_filter, id_sources=ids)
-        stage = lambda chunk, r: r.run_stage("pass_rate", run, chunk, cfg.pass_rate)
+        stage = lambda chunk, r: r.run_stage("pass_rate", run, chunk, cfg.pass_rate)  # noqa: E731
         with progress.phase("pass rates", total, cfg.progress and not phase.done):
             reports.append(_run_chunked(phase, last.read(), stage, cfg))
     else:

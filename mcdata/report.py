@@ -26,7 +26,7 @@ from mccore.schema import Problem, SchemaError
 class RejectionError(SchemaError):
     """Raised by ``BuildReport.reject`` in strict mode; the message names stage, source, row and field."""
 
-    def __init__(self, rejection: Rejection) -> None:
+    def __init__(self, rejection: "Rejection") -> None:
         self.rejection = rejection
         super().__init__(rejection.describe())
 
@@ -140,7 +140,7 @@ class BuildReport:
             out[r.stage][r.kind or r.reason.split(":", 1)[0]] += 1
         return {stage: dict(c) for stage, c in out.items()}
 
-    def merge(self, other: BuildReport) -> None:
+    def merge(self, other: "BuildReport") -> None:
         """Fold in a report of earlier work (e.g. the stages a resumed build did not rerun)."""
         for name, counts in other.stages.items():
             mine = self.stages.setdefault(name, StageCounts())
@@ -163,7 +163,7 @@ class BuildReport:
         return _without_local_paths(data) if public else data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> BuildReport:
+    def from_dict(cls, data: dict[str, Any]) -> "BuildReport":
         report = cls(strict=bool(data.get("strict", False)))
         for name, c in data.get("stages", {}).items():
             counts = StageCounts()
@@ -182,7 +182,7 @@ class BuildReport:
         return atomic_write_text(Path(path), text + "\n")
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> BuildReport:
+    def load(cls, path: str | os.PathLike) -> "BuildReport":
         return cls.from_dict(json.loads(Path(path).read_text()))
 
 

@@ -29,16 +29,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from mccore.schema import Problem
 from mcdata.progress import stage_task
 from mcdata.report import BuildReport
 from mceval import GradeConfig, SampleResult, TestResult
 from mceval.pool import open_grader
-
-if TYPE_CHECKING:
-    from mceval.types import SampleResult
 
 STAGE = "verify"
 DEFAULT_TIMEOUT_S = 6.0  # the grader's own default when neither the config nor the problem sets one
@@ -155,7 +152,7 @@ class VerifyOutcome:
         }
 
 
-def outcomes_of(result: SampleResult, num_tests: int) -> list[Outcome] | None:
+def outcomes_of(result: "SampleResult", num_tests: int) -> list[Outcome] | None:
     """Per-test outcomes of one reference, or None when it did not run at all (compile error,
     no entry point, no code): such a reference is no evidence either way."""
     ran = [t for t in result.tests if 0 <= t.index < num_tests and t.verdict.value not in ("CE", "NO_CODE")]
@@ -179,7 +176,7 @@ def _agreeing_failures(rows: list[list[Outcome]]) -> set[int]:
 
 
 def judge_references(
-    num_tests: int, results: Sequence[SampleResult], cfg: VerifyConfig, *, retried_tests: int = 0
+    num_tests: int, results: Sequence["SampleResult"], cfg: VerifyConfig, *, retried_tests: int = 0
 ) -> VerifyOutcome:
     """Decide from the references' per-test results (all tests run, timeouts already re-run) which
     tests stay and whether the problem does (see the module docstring)."""
@@ -282,7 +279,7 @@ class _LazyGrader:
             self._grader = open_grader(self.cfg.grader, config).__enter__()
         return self._grader.grade(items)
 
-    def __enter__(self) -> _LazyGrader:
+    def __enter__(self) -> "_LazyGrader":
         return self
 
     def __exit__(self, *exc: object) -> None:

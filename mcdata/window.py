@@ -38,7 +38,7 @@ class EvalWindow:
             raise ValueError(f"--eval-window: end {self.end.date()} is not after start {self.start.date()}")
 
     @classmethod
-    def parse(cls, text: str | None) -> EvalWindow:
+    def parse(cls, text: str | None) -> "EvalWindow":
         """'2024-08-01:' / '2025-01-01:2025-05-01' / ':2025-05-01' / 'none' -> a window; bad dates raise
         ValueError naming --eval-window."""
         if text is None or text.strip().lower() in ("", "none", "off"):
@@ -50,7 +50,7 @@ class EvalWindow:
         return cls(parse_date(start.strip() or None, where), parse_date(end.strip() or None, where))
 
     @classmethod
-    def of(cls, start: Any = None, end: Any = None) -> EvalWindow:
+    def of(cls, start: Any = None, end: Any = None) -> "EvalWindow":
         return cls(parse_date(start, "window start"), parse_date(end, "window end"))
 
     @property

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from mccore.atomic import atomic_path
 from mccore.schema import Problem, arrow_schema
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]?i?B?)\s*$", re.IGNORECASE)
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]?i?B?)\s*$", re.I)
 
 
 def parse_size(text: str | int, what: str = "size") -> int:

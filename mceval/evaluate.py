@@ -523,7 +523,7 @@ class _PartialWriter:
     def __init__(self, path: Path, fingerprint: str) -> None:
         self.path, self.fingerprint = path, fingerprint
 
-    def __enter__(self) -> _PartialWriter:
+    def __enter__(self) -> "_PartialWriter":
         self.file = self.path.open("w", encoding="utf-8")
         self.file.write(json.dumps({"fingerprint": self.fingerprint}) + "\n")
         self.pending, self.synced_at = 0, time.monotonic()

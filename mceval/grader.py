@@ -119,7 +119,7 @@ def judge_observation(obs: Observation, test: TestCase, functional: bool, config
             return TestResult(obs.index, verdict, obs.cpu_s, message[:300])
     except ValueError:
         raise
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - e.g. MemoryError or a comparison bug: a verdict, not a crash
         raise ValueError(f"comparison failed: {type(exc).__name__}: {exc}") from exc
     return TestResult(obs.index, Verdict.AC if ok else Verdict.WA, obs.cpu_s, "" if ok else "wrong answer")
 
@@ -180,7 +180,7 @@ class _Sample:
         self.active = 0
         self.failed_with: BaseException | None = None
 
-    def record(self, piece: _Piece, obs: Observation) -> bool:
+    def record(self, piece: "_Piece", obs: Observation) -> bool:
         """Judge one observation of `piece`; False when that piece should stop."""
         early = self.config.early_exit
         with self.lock:
@@ -203,7 +203,7 @@ class _Sample:
                 return not early
             return not (early and self.first_failure < piece.start)
 
-    def moot_pieces(self) -> list[_Piece]:
+    def moot_pieces(self) -> list["_Piece"]:
         """With early exit, running pieces that only cover tests after the first failure."""
         if not self.config.early_exit:
             return []
@@ -639,7 +639,7 @@ class Grader:
             for fd in (self._wake_r, self._wake_w):
                 os.close(fd)
 
-    def __enter__(self) -> Grader:
+    def __enter__(self) -> "Grader":
         return self
 
     def __exit__(self, *exc) -> None:

@@ -40,7 +40,7 @@ class GraderLike(Protocol):
 
     def close(self) -> None: ...
 
-    def __enter__(self) -> GraderLike: ...
+    def __enter__(self) -> "GraderLike": ...
 
     def __exit__(self, *exc: object) -> None: ...
 
@@ -59,7 +59,7 @@ class FutureGrader:
     def close(self) -> None:
         """Release the backend's resources (nothing by default)."""
 
-    def __enter__(self) -> FutureGrader:
+    def __enter__(self) -> "FutureGrader":
         return self
 
     def __exit__(self, *exc: object) -> None:

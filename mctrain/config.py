@@ -346,7 +346,7 @@ class MicroCoderGRPOConfig(GRPOConfig):
             self.hf_deepspeed_config.trainer_config_process(self)  # it read the accumulation steps already
         self.layout = layout
 
-    def engine_args(self) -> MicroCoderGRPOConfig:
+    def engine_args(self) -> "MicroCoderGRPOConfig":
         """A copy for TRL / transformers: step counts in optimizer updates instead of rollout rounds."""
         if getattr(self, "_engine_view", False):
             return self
@@ -463,7 +463,7 @@ class MicroCoderGRPOConfig(GRPOConfig):
             raise ValueError(f"{where}: " + "; ".join(problems))
 
     @classmethod
-    def from_dict(cls, values: Mapping[str, Any], *, where: str = "config") -> MicroCoderGRPOConfig:
+    def from_dict(cls, values: Mapping[str, Any], *, where: str = "config") -> "MicroCoderGRPOConfig":
         """Build from a mapping, naming the source and the key of any unknown field."""
         cls.check_keys(values, where=where)
         return cls(**dict(values))
@@ -491,7 +491,7 @@ class MicroCoderGRPOConfig(GRPOConfig):
         return values
 
     @classmethod
-    def from_yaml(cls, path: str | Path | None, **overrides: Any) -> MicroCoderGRPOConfig:
+    def from_yaml(cls, path: str | Path | None, **overrides: Any) -> "MicroCoderGRPOConfig":
         """Load a YAML recipe (None: the paper's defaults), then apply `overrides` (CLI wins)."""
         values = cls.read_recipe(path) if path is not None else {}
         values.update({k: v for k, v in overrides.items() if v is not None})

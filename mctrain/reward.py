@@ -153,7 +153,7 @@ class CodeReward:
         if grader is not None:
             threading.Thread(target=grader.close, name="mctrain-grader-close", daemon=True).start()
 
-    def __enter__(self) -> CodeReward:
+    def __enter__(self) -> "CodeReward":
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -76,10 +76,10 @@ class RolloutRows:
     verdicts: list[str] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)  # the code reward (dynamic sampling's filter)
 
-    def take(self, rows: Sequence[int]) -> RolloutRows:
+    def take(self, rows: Sequence[int]) -> "RolloutRows":
         return RolloutRows(*([values[i] for i in rows] for values in vars(self).values()))
 
-    def extend(self, other: RolloutRows) -> None:
+    def extend(self, other: "RolloutRows") -> None:
         for name, values in vars(self).items():
             values.extend(getattr(other, name))
 

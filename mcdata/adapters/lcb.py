@@ -27,7 +27,7 @@ from mceval.lcb_format import problem_from_lcb_row
 
 
 class _NoGlobals(pickle.Unpickler):
-    def find_class(self, module: str, name: str):
+    def find_class(self, module: str, name: str):  # noqa: D401 - pickle hook
         raise pickle.UnpicklingError(f"refusing to load global {module}.{name}")
 
 
@@ -44,8 +44,8 @@ def decode_sandboxfusion_test(text: str) -> dict[str, Any]:
     return io_spec
 
 
-_QUESTION = re.compile(r"### Question:\s*\n(.*?)\n+### (?:Format|Answer):", re.DOTALL)
-_STARTER = re.compile(r"```python\n(class Solution.*?)```", re.DOTALL)
+_QUESTION = re.compile(r"### Question:\s*\n(.*?)\n+### (?:Format|Answer):", re.S)
+_STARTER = re.compile(r"```python\n(class Solution.*?)```", re.S)
 
 
 def _sandboxfusion(row: dict[str, Any]) -> Problem:

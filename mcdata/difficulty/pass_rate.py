@@ -58,7 +58,7 @@ class PassRateBand:
             raise ValueError(f"pass-rate band needs 0 <= low <= high <= 1, got {self}")
 
     @classmethod
-    def parse(cls, text: str) -> PassRateBand:
+    def parse(cls, text: str) -> "PassRateBand":
         match = _BAND_RE.match(text)
         if not match:
             raise ValueError(f"pass-rate band {text!r} is not an interval like '[0,1)' or '(0.1,0.9)'")

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 CACHE_FILE = "generations_cache.jsonl"
 
 
-def make_bench_backend(config: BenchConfig, model_id: str | None) -> GenerationBackend:
+def make_bench_backend(config: "BenchConfig", model_id: str | None) -> GenerationBackend:
     """The backend `config` names, with its options."""
 
     template = {"chat_template_kwargs": config.chat_template_kwargs} if config.chat_template_kwargs else {}
@@ -44,7 +44,7 @@ def make_bench_backend(config: BenchConfig, model_id: str | None) -> GenerationB
     return make_backend("vllm", **options)
 
 
-def backend_sampling_parameters(config: BenchConfig, backend: GenerationBackend | None) -> dict[str, Any]:
+def backend_sampling_parameters(config: "BenchConfig", backend: GenerationBackend | None) -> dict[str, Any]:
     """The parameters the backend samples with; hf/vllm compute them without loading the model
     (a fully cached run never loads it)."""
     if backend is not None:
@@ -56,7 +56,7 @@ def backend_sampling_parameters(config: BenchConfig, backend: GenerationBackend 
     return cls.sampling_parameters(config.sampling)
 
 
-def generation_identity(config: BenchConfig, backend: GenerationBackend | None, model_id: str | None) -> dict[str, Any]:
+def generation_identity(config: "BenchConfig", backend: GenerationBackend | None, model_id: str | None) -> dict[str, Any]:
     """What besides the prompt and the sampling config decides a sample (part of the cache key)."""
     identity: dict[str, Any] = {"backend": config.backend, "chat_template_kwargs": config.chat_template_kwargs or {}}
     if config.backend == "openai" and backend is not None:
@@ -83,7 +83,7 @@ def _progress_columns():
 
 
 def generate_all(
-    problems: Sequence[Problem], prompts: Sequence[Prompt], config: BenchConfig, out: Path, console=None
+    problems: Sequence[Problem], prompts: Sequence[Prompt], config: "BenchConfig", out: Path, console=None
 ) -> tuple[list[list[Completion]], dict[str, Any]]:
     """n completions per problem, from the cache where present, else from the backend (cached as they arrive)."""
     from rich.progress import Progress

@@ -179,7 +179,7 @@ class Sandbox:
         self.restarts += 1
         self.start()
 
-    def __enter__(self) -> Sandbox:
+    def __enter__(self) -> "Sandbox":
         return self
 
     def __exit__(self, *exc) -> None:

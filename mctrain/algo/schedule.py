@@ -60,11 +60,11 @@ class StagedSchedule:
         return value
 
     @classmethod
-    def constant(cls, value: float) -> StagedSchedule:
+    def constant(cls, value: float) -> "StagedSchedule":
         return cls(((0, value),))
 
     @classmethod
-    def parse(cls, spec: ScheduleSpec) -> StagedSchedule:
+    def parse(cls, spec: ScheduleSpec) -> "StagedSchedule":
         """Build from ``"1.2"``, ``"0.6@0,1.2@50"``, a number, or a list of (step, value) pairs."""
         if isinstance(spec, cls):
             return spec

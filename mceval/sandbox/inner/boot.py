@@ -165,7 +165,8 @@ def _oom_handle(privileged: bool) -> tuple[int, bytes]:
     return fd, base
 
 
-PRELOAD = ["array", "bisect", "collections", "copy", "dataclasses", "datetime", "decimal", "enum", "fractions", "functools", "heapq", "io", "itertools", "json", "math", "operator", "random", "re", "statistics", "string", "traceback", "typing"]
+PRELOAD = ("array bisect collections copy dataclasses datetime decimal enum fractions functools heapq io "
+           "itertools json math operator random re statistics string traceback typing").split()
 
 
 def _configure_interpreter(cfg: dict) -> None:

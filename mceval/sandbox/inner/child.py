@@ -240,7 +240,7 @@ def _tracking(open_):
     """open() that remembers writable files, weakly: CPython flushes a file that is still open
     when the program ends (its finalizer runs at shutdown); `os._exit` would lose its buffer."""
 
-    def open(file, mode="r", *args, **kwargs):
+    def open(file, mode="r", *args, **kwargs):  # noqa: A001 - stands in for the builtin
         f = open_(file, mode, *args, **kwargs)
         if not isinstance(mode, str) or not set(mode).isdisjoint("wax+"):
             if len(_OPEN_FILES) > 1024:

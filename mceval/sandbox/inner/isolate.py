@@ -40,7 +40,7 @@ def check(ret: int, what: str) -> int:
 
 
 def mount(src: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    enc = lambda s: None if s is None else s.encode()
+    enc = lambda s: None if s is None else s.encode()  # noqa: E731
     check(_libc.mount(enc(src), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {target}")
 
 
